@@ -1,0 +1,34 @@
+"""The Celery app. Every task carries the schema it was sent from (tenant-schemas-celery)
+and refuses to run without one: a task with no tenant context must fail loudly rather
+than quietly run in ``public`` (tenant-schemas-celery #132)."""
+
+import os
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "civicgrid.config.settings.dev")
+
+from tenant_schemas_celery.app import CeleryApp  # noqa: E402
+from tenant_schemas_celery.task import TenantTask  # noqa: E402
+
+
+class MissingTenantContext(RuntimeError):
+    """A task arrived without the schema it belongs to."""
+
+
+class SchemaBoundTask(TenantTask):
+    abstract = True
+
+    def __call__(self, *args, **kwargs):
+        headers = self.request.headers or {}
+        schema = headers.get("_schema_name") or self.request.get("_schema_name")
+        if not schema:
+            raise MissingTenantContext(f"task {self.name} was sent without a tenant schema; refusing to run")
+        return super().__call__(*args, **kwargs)
+
+
+class CivicGridCelery(CeleryApp):
+    task_cls = "civicgrid.config.celery:SchemaBoundTask"
+
+
+app = CivicGridCelery("civicgrid")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()

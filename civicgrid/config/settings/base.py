@@ -1,0 +1,239 @@
+"""Settings shared by every environment. Every value comes from the environment.
+
+Unset ``DATABASE_URL`` or ``REDIS_URL`` start embedded servers (see
+``civicgrid.config.embedded``); unset ``S3_ENDPOINT`` keeps files on disk.
+Production settings refuse all three defaults.
+"""
+
+import os
+from pathlib import Path
+from urllib.parse import urlparse
+
+import dj_database_url
+from django.utils.translation import gettext_lazy as _
+
+from civicgrid.config import embedded
+
+BASE_DIR = Path(__file__).resolve().parents[3]
+PACKAGE_DIR = BASE_DIR / "civicgrid"
+DATA_DIR = embedded.data_dir()
+
+DEV_SECRET_KEY = "civicgrid-dev-only-secret-key-never-use-in-production"
+SECRET_KEY = os.environ.get("SECRET_KEY", DEV_SECRET_KEY)
+DEBUG = False
+
+# The public (province) site answers on the base domain; tenants on its subdomains
+# by default (``shangcheng.localhost``), though a tenant may carry any domain.
+CIVICGRID_BASE_DOMAIN = os.environ.get("CIVICGRID_BASE_DOMAIN", "localhost")
+ALLOWED_HOSTS = [h for h in os.environ.get("ALLOWED_HOSTS", "").split(",") if h] or [
+    CIVICGRID_BASE_DOMAIN,
+    f".{CIVICGRID_BASE_DOMAIN}",
+    "127.0.0.1",
+]
+
+# --- services ---------------------------------------------------------------
+
+if not os.environ.get("DATABASE_URL"):
+    os.environ["DATABASE_URL"] = embedded.ensure_postgres()
+if not os.environ.get("REDIS_URL"):
+    os.environ["REDIS_URL"] = embedded.ensure_redis()
+DATABASE_URL = os.environ["DATABASE_URL"]
+REDIS_URL = os.environ["REDIS_URL"]
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        DATABASE_URL, engine="django_tenants.postgresql_backend", conn_max_age=60, conn_health_checks=True
+    )
+}
+DATABASE_ROUTERS = ("django_tenants.routers.TenantSyncRouter",)
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- tenancy ----------------------------------------------------------------
+
+TENANT_MODEL = "tenants.Tenant"
+TENANT_DOMAIN_MODEL = "tenants.Domain"
+PUBLIC_SCHEMA_URLCONF = "civicgrid.config.urls_public"
+ROOT_URLCONF = "civicgrid.config.urls_tenant"
+# Onboarding clones this schema; `civicgrid migrate` migrates it before any tenant.
+TENANT_BASE_SCHEMA = "tenant_template"
+# Off on purpose: it can serve another tenant's rows after a savepoint rollback
+# (django-tenants #1262). Session-level pooling only, never PgBouncer transaction mode.
+TENANT_LIMIT_SET_CALLS = False
+
+SHARED_APPS = [
+    "django_tenants",
+    "daphne",
+    "civicgrid.tenants",
+    "civicgrid.platform.accounts",
+    "civicgrid.platform.audit",
+    "django.contrib.contenttypes",
+    "django.contrib.auth",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "rest_framework",
+    "drf_spectacular",
+    "channels",
+    "civicgrid.platform.console",
+]
+TENANT_APPS = [
+    "django.contrib.contenttypes",
+    "civicgrid.platform.accounts.staff",
+    "civicgrid.platform.audit",
+    "civicgrid.platform.files",
+    "civicgrid.platform.notifications",
+]
+INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
+
+AUTH_USER_MODEL = "accounts.User"
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "/"
+
+MIDDLEWARE = [
+    "civicgrid.tenants.middleware.TenantFromHostMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "civicgrid.platform.accounts.middleware.TenantMembershipMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "civicgrid.platform.console.context_processors.site",
+            ],
+        },
+    }
+]
+
+WSGI_APPLICATION = "civicgrid.config.wsgi.application"
+ASGI_APPLICATION = "civicgrid.config.asgi.application"
+
+# --- cache, sessions, channels ---------------------------------------------
+
+# Every alias carries the schema in its keys (django-tenants #1052, #599).
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_FUNCTION": "django_tenants.cache.make_key",
+        "KEY_PREFIX": "cg",
+    }
+}
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+CHANNEL_LAYERS = {
+    "default": {
+        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "CONFIG": {"hosts": [REDIS_URL], "prefix": "cg:asgi", "capacity": 1000},
+    }
+}
+
+# --- Celery -----------------------------------------------------------------
+
+
+def celery_url(redis_url: str) -> str:
+    """Kombu spells a Redis unix socket ``redis+socket://``; redis-py spells it ``unix://``."""
+    parsed = urlparse(redis_url)
+    if parsed.scheme == "unix":
+        return f"redis+socket://{parsed.path}"
+    return redis_url
+
+
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or celery_url(REDIS_URL)
+CELERY_RESULT_BACKEND = CELERY_BROKER_URL
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TIMEZONE = "Asia/Shanghai"
+CELERY_BEAT_SCHEDULE = {
+    "refresh-tenant-health": {
+        "task": "civicgrid.tenants.tasks.refresh_all_tenant_health",
+        "schedule": 300.0,
+    },
+}
+
+# --- object storage ---------------------------------------------------------
+
+S3_ENDPOINT = os.environ.get("S3_ENDPOINT", "")
+S3_ACCESS_KEY = os.environ.get("S3_ACCESS_KEY", "")
+S3_SECRET_KEY = os.environ.get("S3_SECRET_KEY", "")
+S3_BUCKET = os.environ.get("S3_BUCKET", "civicgrid")
+S3_SECURE = os.environ.get("S3_SECURE", "false").lower() == "true"
+MEDIA_ROOT = DATA_DIR / "media"
+MEDIA_URL = "/media/"
+STORAGES = {
+    "default": {
+        "BACKEND": "civicgrid.platform.files.storage.TenantS3Storage"
+        if S3_ENDPOINT
+        else "civicgrid.platform.files.storage.TenantFileSystemStorage",
+    },
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+WHITENOISE_USE_FINDERS = True
+
+# --- search -----------------------------------------------------------------
+
+ELASTICSEARCH_URL = os.environ.get("ELASTICSEARCH_URL", "")
+
+# --- language and time ------------------------------------------------------
+
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
+LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+USE_I18N = True
+TIME_ZONE = "Asia/Shanghai"
+USE_TZ = True
+
+# --- REST API ---------------------------------------------------------------
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.BasicAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["civicgrid.platform.api.permissions.DenyAll"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "PAGE_SIZE": 50,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "CivicGrid API",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+}
+
+# --- onboarding -------------------------------------------------------------
+
+# Steps run inside the onboarding transaction, in the new tenant's schema, after
+# the county admin exists. Later modules append theirs (categories, calendar, plugins).
+CIVICGRID_ONBOARDING_STEPS: list[str] = []
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
+    "loggers": {"civicgrid": {"level": os.environ.get("CIVICGRID_LOG_LEVEL", "INFO")}},
+}
+
+# Files of a tenant live under tenants/<schema>/, on disk and in object storage alike.
+MULTITENANT_RELATIVE_MEDIA_ROOT = "tenants/%s"

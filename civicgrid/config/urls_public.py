@@ -1,0 +1,14 @@
+"""The province site (the base domain): portal, provincial admin, province API."""
+
+from django.urls import include, path
+
+from civicgrid.platform.api.urls import public_urlpatterns as api_urls
+from civicgrid.tenants import views as province_views
+
+urlpatterns = [
+    path("", province_views.portal, name="portal"),
+    path("province/", include("civicgrid.tenants.urls")),
+    path("accounts/", include("civicgrid.platform.accounts.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    *api_urls,
+]

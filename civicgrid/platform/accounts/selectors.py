@@ -1,0 +1,28 @@
+"""Who someone is in the current schema."""
+
+from __future__ import annotations
+
+from django.db import connection
+
+from .models import User
+from .staff.models import StaffProfile
+
+
+def in_public_schema() -> bool:
+    return connection.schema_name == "public"
+
+
+def staff_profile_for(user: User) -> StaffProfile | None:
+    """The user's active membership of the current tenant, or None (also in public)."""
+    if not user.is_authenticated or in_public_schema() or not user.is_active:
+        return None
+    if user.home_tenant_id != getattr(connection.tenant, "pk", None):
+        return None
+    return StaffProfile.objects.filter(user=user, is_active=True).first()
+
+
+def may_sign_in_here(user: User) -> bool:
+    """Province users sign in on the province site; staff only on their own tenant's."""
+    if in_public_schema():
+        return bool(user.province_role) and user.home_tenant_id is None
+    return staff_profile_for(user) is not None

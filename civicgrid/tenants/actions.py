@@ -1,0 +1,264 @@
+"""Domain operations on tenants: onboard, suspend, resume.
+
+``onboard_tenant`` is one transaction. PostgreSQL DDL is transactional, so
+the cloned schema, the tenant row, its domain, the county admin and whatever
+the onboarding steps wrote all commit together or vanish together: a failure
+at any step leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth.hashers import make_password
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
+
+from civicgrid.platform.accounts.models import User
+from civicgrid.platform.accounts.staff.models import StaffProfile, StaffRole
+from civicgrid.platform.audit.actions import record
+
+from . import progress as job_progress
+from .models import Domain, OnboardingJob, Tenant
+from .schemas import TemplateBehind, clone_template, ensure_template_current
+from .validation import raise_if_invalid, schema_for_domain, validate_onboarding
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[int, int, str], None]
+
+
+class OnboardingRefused(Exception):
+    """The request cannot go ahead; ``errors`` says why, by field."""
+
+    def __init__(self, errors: dict[str, list[str]]):
+        self.errors = errors
+        super().__init__("; ".join(m for messages in errors.values() for m in messages))
+
+
+class OnboardingFailed(Exception):
+    """A step failed; everything it had done was rolled back."""
+
+    def __init__(self, step: str, cause: BaseException):
+        self.step = step
+        self.cause = cause
+        super().__init__(_("Onboarding failed while %(step)s: %(cause)s") % {"step": step, "cause": cause})
+
+
+@dataclass
+class OnboardingResult:
+    tenant: Tenant
+    created: bool
+    admin_username: str
+    admin_password: str | None  # only when generated here, to be shown once
+
+
+def onboarding_steps() -> list[Callable[..., None]]:
+    return [import_string(path) for path in settings.CIVICGRID_ONBOARDING_STEPS]
+
+
+def _existing_identical(*, name, division_code, level, domain) -> Tenant | None:
+    tenant = Tenant.objects.filter(division_code=division_code, level=level, name=name).first()
+    if tenant and tenant.domains.filter(domain=domain).exists() and tenant.status != Tenant.Status.PROVISIONING:
+        return tenant
+    return None
+
+
+def onboard_tenant(
+    *,
+    name: str,
+    division_code: str,
+    level: str,
+    domain: str,
+    parent_code: str | None = None,
+    admin_username: str | None = None,
+    admin_password: str | None = None,
+    admin_password_hash: str | None = None,
+    acting_user: User | None,
+    progress: Progress | None = None,
+) -> OnboardingResult:
+    name, division_code, domain = name.strip(), division_code.strip(), domain.strip().lower()
+    parent_code = (parent_code or "").strip() or None
+    schema_name = schema_for_domain(domain)
+    admin_username = admin_username or f"{schema_name}_admin"
+    steps = onboarding_steps()
+    total = 6 + len(steps)
+    report = progress or (lambda done, total, step: None)
+
+    connection.set_schema_to_public()
+    report(0, total, _("checking the request"))
+    existing = _existing_identical(name=name, division_code=division_code, level=level, domain=domain)
+    if existing is not None:
+        report(total, total, _("already onboarded"))
+        return OnboardingResult(existing, created=False, admin_username=admin_username, admin_password=None)
+
+    errors = validate_onboarding(
+        name=name, division_code=division_code, level=level, domain=domain, parent_code=parent_code,
+        schema_name=schema_name,
+    )
+    if User.objects.filter(username=admin_username).exists():
+        errors.setdefault("admin_username", []).append(
+            _("The user name %(username)s is already taken.") % {"username": admin_username}
+        )
+    if errors:
+        raise OnboardingRefused(errors)
+
+    report(1, total, _("checking the template schema"))
+    try:
+        ensure_template_current()
+    except TemplateBehind as exc:
+        raise OnboardingRefused({"__all__": [_("The template schema is behind; run `civicgrid migrate` first. (%(detail)s)") % {"detail": exc}]}) from exc
+
+    generated_password = None
+    if not (admin_password or admin_password_hash):
+        generated_password = admin_password = secrets.token_urlsafe(12)
+    password_hash = admin_password_hash or make_password(admin_password)
+
+    step = _("creating the tenant record")
+    try:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"onboard:{division_code}"])
+            parent = Tenant.objects.get(division_code=parent_code) if parent_code else None
+            report(2, total, step)
+            tenant = Tenant.objects.create(
+                schema_name=schema_name, name=name, division_code=division_code, level=level, parent=parent,
+                status=Tenant.Status.PROVISIONING,
+            )
+            step = _("cloning the template schema")
+            report(3, total, step)
+            clone_template(schema_name)
+
+            step = _("creating the domain")
+            report(4, total, step)
+            Domain.objects.create(domain=domain, tenant=tenant, is_primary=True)
+
+            step = _("creating the county admin")
+            report(5, total, step)
+            admin = User.objects.create(
+                username=admin_username, password=password_hash, home_tenant=tenant,
+                full_name=_("%(name)s administrator") % {"name": name},
+            )
+            connection.set_tenant(tenant)
+            StaffProfile.objects.create(user=admin, role=StaffRole.COUNTY_ADMIN)
+            record(action="tenant.created", actor=acting_user, target=tenant, admin=admin_username)
+
+            for index, run_step in enumerate(steps, start=6):
+                step = (run_step.__doc__ or run_step.__name__).strip().splitlines()[0]
+                report(index, total, step)
+                run_step(tenant=tenant, acting_user=acting_user)
+
+            step = _("activating")
+            connection.set_schema_to_public()
+            tenant.status = Tenant.Status.ACTIVE
+            tenant.save(update_fields=["status"])
+            record(action="tenant.onboarded", actor=acting_user, target=tenant, domain=domain)
+    except IntegrityError as exc:
+        connection.set_schema_to_public()
+        raise OnboardingRefused({"__all__": [_("Another onboarding took this division code, domain or user name at the same time.")]}) from exc
+    except Exception as exc:
+        connection.set_schema_to_public()
+        logger.exception("onboarding %s failed while %s", division_code, step)
+        raise OnboardingFailed(step, exc) from exc
+    connection.set_schema_to_public()
+    report(total, total, _("done"))
+    return OnboardingResult(tenant, created=True, admin_username=admin_username, admin_password=generated_password)
+
+
+# --- jobs: the queued form of onboarding the province page and API use -----------
+
+
+def request_onboarding(*, params: dict, acting_user: User | None) -> OnboardingJob:
+    """Validate now (so the form can answer at once), then queue the work."""
+    from .tasks import run_onboarding_job
+
+    clean = {k: (v or "").strip() if isinstance(v, str) else v for k, v in params.items()}
+    clean["domain"] = clean.get("domain", "").lower()
+    errors = validate_onboarding(
+        name=clean.get("name", ""), division_code=clean.get("division_code", ""), level=clean.get("level", ""),
+        domain=clean["domain"], parent_code=clean.get("parent_code") or None,
+        schema_name=schema_for_domain(clean["domain"]),
+    )
+    if errors:
+        raise OnboardingRefused(errors)
+    password = clean.pop("admin_password", "") or ""
+    if password:
+        clean["admin_password_hash"] = make_password(password)
+    connection.set_schema_to_public()
+    with transaction.atomic():
+        job = OnboardingJob.objects.create(requested_by=acting_user, params=clean)
+        record(action="tenant.onboarding_requested", actor=acting_user, target=job, division_code=clean["division_code"])
+        transaction.on_commit(lambda: run_onboarding_job.delay(str(job.pk)))
+    return job
+
+
+def run_onboarding_job(*, job: OnboardingJob, progress: Progress | None = None) -> OnboardingJob:
+    """Carry out a queued job. Running a finished job again does nothing."""
+    if job.is_finished:
+        return job
+    job.status = OnboardingJob.Status.RUNNING
+    job.save(update_fields=["status"])
+
+    def report(done, total, step):
+        job_progress.publish(job.pk, done=done, total=total, step=str(step))
+        if progress:
+            progress(done, total, step)
+
+    params = dict(job.params)
+    try:
+        result = onboard_tenant(**params, acting_user=job.requested_by, progress=report)
+    except (OnboardingRefused, OnboardingFailed) as exc:
+        job.status = OnboardingJob.Status.FAILED
+        job.error = str(exc)
+        job.step = getattr(exc, "step", "")
+    else:
+        job.status = OnboardingJob.Status.SUCCEEDED
+        job.tenant = result.tenant
+    job.finished_at = timezone.now()
+    job.save(update_fields=["status", "error", "step", "tenant", "finished_at"])
+    return job
+
+
+def suspend_tenant(*, tenant: Tenant, acting_user: User | None, reason: str = "") -> Tenant:
+    connection.set_schema_to_public()
+    with transaction.atomic():
+        tenant = Tenant.objects.select_for_update().get(pk=tenant.pk)
+        if tenant.status != Tenant.Status.SUSPENDED:
+            tenant.status = Tenant.Status.SUSPENDED
+            tenant.suspended_at = timezone.now()
+            tenant.save(update_fields=["status", "suspended_at"])
+            record(action="tenant.suspended", actor=acting_user, target=tenant, reason=reason)
+    return tenant
+
+
+def resume_tenant(*, tenant: Tenant, acting_user: User | None) -> Tenant:
+    connection.set_schema_to_public()
+    with transaction.atomic():
+        tenant = Tenant.objects.select_for_update().get(pk=tenant.pk)
+        if tenant.status == Tenant.Status.SUSPENDED:
+            tenant.status = Tenant.Status.ACTIVE
+            tenant.suspended_at = None
+            tenant.save(update_fields=["status", "suspended_at"])
+            record(action="tenant.resumed", actor=acting_user, target=tenant)
+    return tenant
+
+
+def ensure_province(*, name: str, division_code: str, domain: str, acting_user: User | None = None) -> Tenant:
+    """The public schema's own tenant row and domain, so the base domain serves the province site."""
+    connection.set_schema_to_public()
+    with transaction.atomic():
+        province, created = Tenant.objects.get_or_create(
+            schema_name="public",
+            defaults={"name": name, "division_code": division_code, "level": Tenant.Level.PROVINCE,
+                      "status": Tenant.Status.ACTIVE},
+        )
+        Domain.objects.get_or_create(domain=domain, defaults={"tenant": province, "is_primary": True})
+        if created:
+            record(action="province.created", actor=acting_user, target=province, domain=domain)
+    return province

@@ -1,0 +1,88 @@
+"""The demo province a newcomer sees on first run: 浙江省 with two cities and three counties.
+
+Everything is made through the same actions an operator would use.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth.hashers import make_password
+from django.utils.translation import gettext as _
+from django_tenants.utils import tenant_context
+
+from civicgrid.platform.accounts.actions import create_province_user, create_staff_member
+from civicgrid.platform.accounts.models import ProvinceRole, User
+from civicgrid.platform.accounts.staff.models import ScopeKind, StaffRole
+
+from .actions import ensure_province, onboard_tenant
+from .models import Tenant
+
+DEMO_PASSWORD = "civicgrid-demo"
+
+PROVINCE = ("浙江省", "330000")
+# (name, division code, level, parent code, subdomain) — real GB/T 2260 codes.
+TENANTS = [
+    ("杭州市", "330100", Tenant.Level.CITY, None, "hangzhou"),
+    ("温州市", "330300", Tenant.Level.CITY, None, "wenzhou"),
+    ("上城区", "330102", Tenant.Level.COUNTY, "330100", "shangcheng"),
+    ("余杭区", "330110", Tenant.Level.COUNTY, "330100", "yuhang"),
+    ("平阳县", "330326", Tenant.Level.COUNTY, "330300", "pingyang"),
+]
+PROVINCE_USERS = [
+    ("province_admin", ProvinceRole.PROVINCIAL_ADMIN, "省平台管理员"),
+    ("province_supervisor", ProvinceRole.PROVINCIAL_SUPERVISOR, "省督导员"),
+    ("vendor_acme", ProvinceRole.VENDOR, "Acme 插件厂商"),
+]
+# (username suffix, role, scope kind, scope code, title) for every tenant; the county admin
+# (<schema>_admin) comes from onboarding itself.
+STAFF = [
+    ("operator", StaffRole.COMMAND_OPERATOR, ScopeKind.TENANT, "", "指挥中心值班员"),
+    ("handler", StaffRole.DEPARTMENT_HANDLER, ScopeKind.DEPARTMENT, "D-PSB", "派出所承办人"),
+    ("township", StaffRole.TOWNSHIP_OPERATOR, ScopeKind.ORG_UNIT, "T01", "街道综治中心"),
+    ("community", StaffRole.COMMUNITY_OPERATOR, ScopeKind.ORG_UNIT, "T01-C01", "社区工作站"),
+    ("gridworker", StaffRole.GRID_WORKER, ScopeKind.ORG_UNIT, "T01-C01-G01", "网格员"),
+    ("auditor", StaffRole.AUDITOR, ScopeKind.TENANT, "", "考核审计员"),
+]
+
+
+@dataclass
+class DemoAccount:
+    site: str
+    username: str
+    role: str
+
+
+def demo_is_seeded() -> bool:
+    return Tenant.objects.filter(schema_name="public").exists()
+
+
+def seed_demo(*, progress=None) -> list[DemoAccount]:
+    base = settings.CIVICGRID_BASE_DOMAIN
+    ensure_province(name=PROVINCE[0], division_code=PROVINCE[1], domain=base)
+    accounts = []
+    password_hash = make_password(DEMO_PASSWORD)  # hash once: PBKDF2 is slow on purpose
+    for username, role, full_name in PROVINCE_USERS:
+        if not User.objects.filter(username=username).exists():
+            create_province_user(username=username, password_hash=password_hash, province_role=role,
+                                 full_name=full_name, acting_user=None)
+        accounts.append(DemoAccount(base, username, ProvinceRole(role).label))
+    for index, (name, code, level, parent, sub) in enumerate(TENANTS, start=1):
+        if progress:
+            progress(index - 1, len(TENANTS), name)
+        result = onboard_tenant(name=name, division_code=code, level=level, parent_code=parent,
+                                domain=f"{sub}.{base}", admin_password_hash=password_hash, acting_user=None)
+        tenant = result.tenant
+        accounts.append(DemoAccount(tenant.primary_domain, result.admin_username, StaffRole.COUNTY_ADMIN.label))
+        with tenant_context(tenant):
+            for suffix, role, scope_kind, scope_code, title in STAFF:
+                username = f"{tenant.schema_name}_{suffix}"
+                if not User.objects.filter(username=username).exists():
+                    create_staff_member(username=username, password_hash=password_hash, role=role,
+                                        full_name=f"{name}{title}", scope_kind=scope_kind,
+                                        scope_code=scope_code, acting_user=None)
+                accounts.append(DemoAccount(tenant.primary_domain, username, StaffRole(role).label))
+    if progress:
+        progress(len(TENANTS), len(TENANTS), _("done"))
+    return accounts

@@ -1,0 +1,134 @@
+"""Schema-level work: the template's migration state, cloning, migrating tenants.
+
+Onboarding clones ``TENANT_BASE_SCHEMA`` without data and copies its
+``django_migrations`` rows; it never replays the migration chain per tenant.
+A template that is behind would give new tenants missing columns marked as
+applied, so cloning refuses until the template is current.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.management import call_command
+from django.db import connection
+from django.db.migrations.loader import MigrationLoader
+from django.db.migrations.recorder import MigrationRecorder
+from django_tenants.clone import CloneSchema
+from django_tenants.utils import schema_exists
+
+TEMPLATE_SCHEMA = settings.TENANT_BASE_SCHEMA
+
+
+class TemplateBehind(RuntimeError):
+    """The template schema lacks migrations; run `civicgrid migrate` first."""
+
+
+def all_migration_keys() -> set[tuple[str, str]]:
+    return set(MigrationLoader(None, ignore_no_migrations=True).graph.nodes)
+
+
+def applied_migration_keys(schema: str) -> set[tuple[str, str]]:
+    """What ``schema``'s own django_migrations table says is applied."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT 1 FROM information_schema.tables WHERE table_schema = %s AND table_name = 'django_migrations'",
+            [schema],
+        )
+        if cursor.fetchone() is None:
+            return set()
+        cursor.execute(f'SELECT app, name FROM "{schema}".django_migrations')
+        return set(cursor.fetchall())
+
+
+def pending_migrations(schema: str, known: set[tuple[str, str]] | None = None) -> set[tuple[str, str]]:
+    known = all_migration_keys() if known is None else known
+    return known - applied_migration_keys(schema)
+
+
+def ensure_template_current() -> None:
+    if not schema_exists(TEMPLATE_SCHEMA):
+        raise TemplateBehind(f"template schema {TEMPLATE_SCHEMA!r} does not exist")
+    missing = pending_migrations(TEMPLATE_SCHEMA)
+    if missing:
+        names = ", ".join(f"{app}.{name}" for app, name in sorted(missing)[:5])
+        raise TemplateBehind(f"template schema {TEMPLATE_SCHEMA!r} lacks {len(missing)} migration(s): {names}")
+
+
+def install_clone_function() -> None:
+    """(Re)install the clone_schema() SQL function once, at migrate time.
+
+    Installing it drops and recreates a type in ``public``; doing that on every
+    onboarding would serialise concurrent onboardings on that lock.
+    """
+    connection.set_schema_to_public()
+    CloneSchema()._create_clone_schema_function()
+
+
+def clone_function_installed() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_proc WHERE proname = 'clone_schema' LIMIT 1")
+        return cursor.fetchone() is not None
+
+
+def clone_template(new_schema: str) -> None:
+    """Clone the template's structure (no rows) into ``new_schema`` and mark its
+    migrations applied. Runs inside the caller's transaction: a rollback drops it all."""
+    if not clone_function_installed():
+        install_clone_function()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT clone_schema(%s, %s, 'NODATA')", [TEMPLATE_SCHEMA, new_schema])
+        cursor.execute(
+            f'INSERT INTO "{new_schema}".django_migrations (app, name, applied) '
+            f'SELECT app, name, now() FROM "{TEMPLATE_SCHEMA}".django_migrations'
+        )
+
+
+def drop_schema(schema: str) -> None:
+    if schema in ("public", TEMPLATE_SCHEMA):
+        raise ValueError(f"refusing to drop {schema!r}")
+    with connection.cursor() as cursor:
+        cursor.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+@dataclass
+class MigrateReport:
+    migrated: list[str]
+    skipped: list[str]
+
+
+def migrate_schema(schema: str, *, verbosity: int = 0) -> None:
+    if schema == "public":
+        call_command("migrate_schemas", shared=True, interactive=False, verbosity=verbosity)
+    else:
+        call_command("migrate_schemas", tenant=True, schema_name=schema, interactive=False, verbosity=verbosity)
+    connection.set_schema_to_public()
+
+
+def migrate_all(
+    tenant_schemas: Iterable[str], *, on_schema: Callable[[str, bool], None] | None = None, verbosity: int = 0
+) -> MigrateReport:
+    """Public, then the template, then each tenant that has anything to apply."""
+    known = all_migration_keys()
+    report = MigrateReport(migrated=[], skipped=[])
+    if pending_migrations("public", known):
+        migrate_schema("public", verbosity=verbosity)
+        report.migrated.append("public")
+    else:
+        report.skipped.append("public")
+    with connection.cursor() as cursor:
+        cursor.execute(f'CREATE SCHEMA IF NOT EXISTS "{TEMPLATE_SCHEMA}"')
+    for schema in [TEMPLATE_SCHEMA, *tenant_schemas]:
+        needed = bool(pending_migrations(schema, known))
+        if needed:
+            migrate_schema(schema, verbosity=verbosity)
+            report.migrated.append(schema)
+        else:
+            report.skipped.append(schema)
+        if on_schema:
+            on_schema(schema, needed)
+    if not clone_function_installed():
+        install_clone_function()
+    return report

@@ -1,0 +1,60 @@
+"""Province-level tasks run in ``public``; per-tenant tasks are sent with the
+tenant's schema set, so they run there (and refuse to run with none)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db import connection
+from django.utils import timezone
+from django_tenants.utils import schema_context
+
+from civicgrid.config.celery import app
+
+from .models import OnboardingJob, Tenant, TenantHealth
+from .selectors import ready_tenant_schemas
+
+
+@app.task(name="civicgrid.tenants.tasks.run_onboarding_job", acks_late=True)
+def run_onboarding_job(job_id: str) -> str:
+    from .actions import run_onboarding_job as run_job
+
+    job = OnboardingJob.objects.select_related("requested_by").get(pk=job_id)
+    return run_job(job=job).status
+
+
+@app.task(name="civicgrid.tenants.tasks.refresh_tenant_health")
+def refresh_tenant_health() -> dict:
+    """Count this tenant's staff and activity and publish the aggregate to public."""
+    from civicgrid.platform.accounts.staff.models import StaffProfile
+    from civicgrid.platform.audit.models import AuditEntry
+
+    schema = connection.schema_name
+    if schema == "public":
+        raise RuntimeError("refresh_tenant_health must be sent from a tenant schema")
+    figures = {
+        "staff_count": StaffProfile.objects.count(),
+        "active_staff_count": StaffProfile.objects.filter(is_active=True).count(),
+        "audit_entries_last_day": AuditEntry.objects.filter(at__gte=timezone.now() - timedelta(days=1)).count(),
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %s AND c.relkind = 'r'",
+            [schema],
+        )
+        figures["schema_size_bytes"] = int(cursor.fetchone()[0])
+    with schema_context("public"):
+        tenant = Tenant.objects.get(schema_name=schema)
+        TenantHealth.objects.update_or_create(tenant=tenant, defaults={**figures, "refreshed_at": timezone.now()})
+    return {"schema": schema, **figures}
+
+
+@app.task(name="civicgrid.tenants.tasks.refresh_all_tenant_health")
+def refresh_all_tenant_health() -> int:
+    """Beat job: fan out one task per active tenant, each sent from its own schema."""
+    schemas = ready_tenant_schemas()
+    for schema in schemas:
+        with schema_context(schema):
+            refresh_tenant_health.delay()
+    return len(schemas)

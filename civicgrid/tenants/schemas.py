@@ -84,6 +84,33 @@ def clone_template(new_schema: str) -> None:
             f'INSERT INTO "{new_schema}".django_migrations (app, name, applied) '
             f'SELECT app, name, now() FROM "{TEMPLATE_SCHEMA}".django_migrations'
         )
+    align_constraint_names(new_schema)
+
+
+# clone_schema() recreates some constraints (Django's unique_together) under
+# PostgreSQL's default names; a later migration that drops them by name would
+# then fail in cloned tenants only. Match each by table and definition and
+# give it the template's name back.
+_MISNAMED_CONSTRAINTS = """
+SELECT cn.relname, c_new.conname, c_tpl.conname
+FROM pg_constraint c_tpl
+JOIN pg_class ct ON ct.oid = c_tpl.conrelid
+JOIN pg_namespace nt ON nt.oid = ct.relnamespace AND nt.nspname = %(template)s
+JOIN pg_namespace nn ON nn.nspname = %(clone)s
+JOIN pg_class cn ON cn.relnamespace = nn.oid AND cn.relname = ct.relname
+JOIN pg_constraint c_new ON c_new.conrelid = cn.oid AND c_new.contype = c_tpl.contype
+ AND replace(pg_get_constraintdef(c_new.oid), %(clone)s || '.', '')
+   = replace(pg_get_constraintdef(c_tpl.oid), %(template)s || '.', '')
+WHERE c_new.conname <> c_tpl.conname
+  AND NOT EXISTS (SELECT 1 FROM pg_constraint same WHERE same.conrelid = cn.oid AND same.conname = c_tpl.conname)
+"""
+
+
+def align_constraint_names(new_schema: str) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(_MISNAMED_CONSTRAINTS, {"template": TEMPLATE_SCHEMA, "clone": new_schema})
+        for table, wrong, right in cursor.fetchall():
+            cursor.execute(f'ALTER TABLE "{new_schema}"."{table}" RENAME CONSTRAINT "{wrong}" TO "{right}"')
 
 
 def drop_schema(schema: str) -> None:

@@ -156,6 +156,8 @@ def celery_url(redis_url: str) -> str:
 
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or celery_url(REDIS_URL)
 CELERY_RESULT_BACKEND = CELERY_BROKER_URL
+# Tests give their worker a queue of its own so no other worker on the machine takes their tasks.
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_QUEUE", "civicgrid")
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ACKS_LATE = True

@@ -1,6 +1,10 @@
 """Tests: the machine's PostgreSQL and Redis where DATABASE_URL / REDIS_URL are set, else embedded."""
 
-from .base import *  # noqa: F403
+import os
+
+os.environ.setdefault("CELERY_QUEUE", f"civicgrid-test-{os.getpid()}")
+
+from .base import *  # noqa: E402, F403
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -1,0 +1,112 @@
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+
+import pytest
+from django.db import connection
+
+from tests.world import World, build_world
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The test database, plus the world every test starts from (committed once)."""
+    with django_db_blocker.unblock():
+        pytest.world = build_world()
+    yield
+
+
+@pytest.fixture
+def world(django_db_setup, db) -> World:
+    return pytest.world
+
+
+@pytest.fixture(autouse=True)
+def _back_to_public():
+    yield
+    connection.set_schema_to_public()
+
+
+def database_url() -> str:
+    """A URL for the test database, for child processes (servers, workers)."""
+    s = connection.settings_dict
+    host = s["HOST"] or ""
+    if host.startswith("/"):
+        return f"postgresql://{s['USER']}:@/{s['NAME']}?host={host}"
+    return f"postgresql://{s['USER']}@{host}:{s['PORT'] or 5432}/{s['NAME']}"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}")
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise TimeoutError(f"nothing listening on {port}")
+
+
+def child_env(**extra) -> dict:
+    return {**os.environ, "DATABASE_URL": database_url(),
+            "DJANGO_SETTINGS_MODULE": "civicgrid.config.settings.test", **extra}
+
+
+@contextmanager
+def running(command: list[str], *, port: int | None = None, ready=None, env=None):
+    process = subprocess.Popen(command, env=env or child_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        if port is not None:
+            wait_for_port(port, process)
+        if ready is not None:
+            ready(process)
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@pytest.fixture(scope="session")
+def asgi_server(django_db_setup):
+    """daphne serving the ASGI app against the test database."""
+    port = free_port()
+    command = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
+               "civicgrid.config.asgi:application"]
+    with running(command, port=port):
+        yield port
+
+
+@pytest.fixture(scope="session")
+def celery_worker(django_db_setup):
+    """A real Celery worker on this session's own queue."""
+    from civicgrid.config.celery import app
+
+    command = [sys.executable, "-m", "celery", "-A", "civicgrid.config.celery", "worker", "--pool=solo",
+               "--loglevel=INFO", "--hostname", f"test-{os.getpid()}@%h", "-Q", app.conf.task_default_queue]
+
+    def ready(process):
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError(process.stdout.read().decode())
+            if app.control.ping(destination=[f"test-{os.getpid()}@{socket.gethostname()}"], timeout=1):
+                return
+        raise TimeoutError("the Celery worker did not answer")
+
+    with running(command, ready=ready) as process:
+        yield process

@@ -14,11 +14,21 @@ from tests.world import World, build_world
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker):
-    """The test database, plus the world every test starts from (committed once)."""
+def django_db_setup(request, django_test_environment, django_db_blocker):
+    """The test database, plus the world every test starts from (committed once).
+
+    Always the default database: tests that talk to live servers and workers
+    use no test transaction, and pytest-django would otherwise skip creating it.
+    """
+    from django.test.utils import setup_databases, teardown_databases
+
     with django_db_blocker.unblock():
+        config = setup_databases(verbosity=0, interactive=False, aliases={"default"})
         pytest.world = build_world()
     yield
+    with django_db_blocker.unblock():
+        connection.set_schema_to_public()
+        teardown_databases(config, verbosity=0)
 
 
 @pytest.fixture

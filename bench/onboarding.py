@@ -158,7 +158,7 @@ def run() -> None:
                 name=f"基准县{i:02d}", division_code=str(FIRST_COUNTY + i - 1), level="county",
                 parent_code=CITY_CODE, domain=f"benchclone{i:02d}.localhost",
                 admin_password_hash=password_hash, acting_user=None,
-                progress=lambda done, total, step: marks.append((str(step), time.perf_counter())),
+                progress=lambda done, total, step, marks=marks: marks.append((str(step), time.perf_counter())),
             )
             clone_times.append(time.perf_counter() - t0)
             for (step, start), (_, end) in zip(marks, marks[1:]):

@@ -70,15 +70,14 @@ class Command(BaseCommand):
             stopping = True
 
         signal.signal(signal.SIGTERM, stop)
-        try:
-            while not stopping:
-                for name, process in processes.items():
-                    if process.poll() is not None:
-                        self.stderr.write(f"{name} exited with {process.returncode}; stopping")
-                        stopping = True
-                time.sleep(0.5)
-        except KeyboardInterrupt:
-            pass
+        # Set explicitly: a shell starts background jobs with SIGINT ignored.
+        signal.signal(signal.SIGINT, stop)
+        while not stopping:
+            for name, process in processes.items():
+                if process.poll() is not None and not stopping:
+                    self.stderr.write(f"{name} exited with {process.returncode}; stopping")
+                    stopping = True
+            time.sleep(0.5)
         self.stdout.write("stopping …")
         for process in processes.values():
             if process.poll() is None:

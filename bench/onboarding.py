@@ -33,6 +33,7 @@ pending, over the province, the city and the 20 cloned counties.
 from __future__ import annotations
 
 import io
+import itertools
 import math
 import os
 import platform
@@ -161,7 +162,7 @@ def run() -> None:
                 progress=lambda done, total, step, marks=marks: marks.append((str(step), time.perf_counter())),
             )
             clone_times.append(time.perf_counter() - t0)
-            for (step, start), (_, end) in zip(marks, marks[1:]):
+            for (step, start), (_, end) in itertools.pairwise(marks):
                 step_times.setdefault(step, []).append(end - start)
             assert result.created, result
 

@@ -27,7 +27,7 @@ from civicgrid.platform.audit.actions import record
 from . import progress as job_progress
 from .models import Domain, OnboardingJob, Tenant
 from .schemas import TemplateBehind, clone_template, ensure_template_current
-from .validation import raise_if_invalid, schema_for_domain, validate_onboarding
+from .validation import schema_for_domain, validate_onboarding
 
 logger = logging.getLogger(__name__)
 

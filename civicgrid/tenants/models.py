@@ -90,6 +90,9 @@ class OnboardingJob(models.Model):
     class Meta:
         ordering = ["-created_at"]
 
+    def __str__(self):
+        return f"{self.params.get('name', '?')} ({self.get_status_display()})"
+
     @property
     def is_finished(self) -> bool:
         return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)
@@ -104,3 +107,6 @@ class TenantHealth(models.Model):
     audit_entries_last_day = models.PositiveIntegerField(default=0)
     schema_size_bytes = models.BigIntegerField(default=0)
     refreshed_at = models.DateTimeField()
+
+    def __str__(self):
+        return f"{self.tenant} @ {self.refreshed_at:%Y-%m-%d %H:%M}"

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 from civicgrid.platform.accounts.access import province_role_required
 from civicgrid.platform.accounts.models import ProvinceRole
 
-from . import progress as job_progress
+from . import progress as onboarding_progress
 from .actions import OnboardingRefused, request_onboarding, resume_tenant, suspend_tenant
 from .forms import OnboardingForm
 from .models import OnboardingJob, Tenant
@@ -57,7 +57,7 @@ def job_page(request, job_id):
 
 
 def job_state(job: OnboardingJob, request=None) -> dict:
-    live = job_progress.read(job.pk) or {}
+    live = onboarding_progress.read(job.pk) or {}
     finished = job.is_finished
     total = live.get("total") or 1
     percent = 100 if job.status == OnboardingJob.Status.SUCCEEDED else int(100 * live.get("done", 0) / total)

@@ -70,3 +70,14 @@ def test_object_storage_keys_start_with_the_tenant(world, s3_endpoint):
         assert not storage.exists("photos/report.txt")
     with tenant_context(world.shangcheng):
         assert storage.exists("photos/report.txt")
+
+
+def test_tenant_data_with_no_tenant_set_fails_loudly(world):
+    from django.db import connection, transaction
+    from django.db.utils import ProgrammingError
+
+    from civicgrid.platform.accounts.staff.models import StaffProfile
+
+    connection.set_schema_to_public()
+    with pytest.raises(ProgrammingError, match="staff_staffprofile"), transaction.atomic():
+        StaffProfile.objects.count()

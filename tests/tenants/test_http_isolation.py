@@ -119,3 +119,41 @@ def test_pages_are_chinese_by_default_and_english_on_request(world):
     assert "登录" in page.content.decode() and "Sign in" not in page.content.decode()
     english = Client(HTTP_HOST=PROVINCE).get("/", HTTP_ACCEPT_LANGUAGE="en")
     assert "Sign in" in english.content.decode()
+
+
+@pytest.fixture
+def queued_job(world):
+    from civicgrid.tenants.actions import request_onboarding
+
+    # Inside the test transaction the job is never handed to a worker: it stays queued.
+    return request_onboarding(params={
+        "name": "临平区", "division_code": "330113", "level": "county", "parent_code": "330100",
+        "domain": "linping.localhost", "admin_password": "a-long-password"}, acting_user=world.user("prov_admin"))
+
+
+@pytest.mark.parametrize("username, status", [
+    ("prov_admin", 200), ("prov_supervisor", 404), ("shangcheng_admin", 404),
+])
+def test_onboarding_job_pages_are_for_the_provincial_admin(world, queued_job, username, status):
+    client = signed_in(world, username, PROVINCE)
+    for url in (f"/province/onboarding/{queued_job.pk}/", f"/province/onboarding/{queued_job.pk}/progress.json",
+                f"/api/v1/onboarding-jobs/{queued_job.pk}/"):
+        assert client.get(url).status_code == status, url
+    if status == 200:
+        state = client.get(f"/province/onboarding/{queued_job.pk}/progress.json").json()
+        assert state["status"] == "queued" and state["finished"] is False
+
+
+def test_province_pages_do_not_exist_on_tenant_hosts(world, queued_job):
+    client = signed_in(world, "shangcheng_admin", SHANGCHENG)
+    for url in ("/province/", f"/province/onboarding/{queued_job.pk}/", "/api/v1/tenants/",
+                f"/api/v1/onboarding-jobs/{queued_job.pk}/", "/province/tenants/330110/suspend/"):
+        assert client.get(url).status_code == 404, url
+    assert client.post("/province/tenants/330110/suspend/").status_code == 404
+    assert Tenant.objects.get(division_code="330110").status == Tenant.Status.ACTIVE
+
+
+def test_api_schema_is_served_on_every_site(world):
+    for host in (PROVINCE, SHANGCHENG):
+        response = Client(HTTP_HOST=host).get("/api/schema/")
+        assert response.status_code == 200 and b"openapi" in response.content

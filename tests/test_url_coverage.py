@@ -1,0 +1,66 @@
+"""Every URL must name the test that proves the wrong tenant and the wrong role get
+nothing from it. A new view without one fails here."""
+
+import importlib
+
+import pytest
+from django.urls import get_resolver
+from rest_framework.views import APIView
+
+from civicgrid.platform.api.permissions import DenyAll
+
+ISOLATION = "tests.tenants.test_http_isolation"
+SOCKETS = "tests.platform.test_websockets"
+
+ACCESS_TESTS = {
+    "portal": f"{ISOLATION}::test_unknown_host_is_not_found",
+    "dashboard": f"{ISOLATION}::test_province_dashboard_is_for_the_provincial_admin",
+    "job": f"{ISOLATION}::test_onboarding_job_pages_are_for_the_provincial_admin",
+    "job-progress": f"{ISOLATION}::test_onboarding_job_pages_are_for_the_provincial_admin",
+    "suspend": f"{ISOLATION}::test_only_the_provincial_admin_suspends",
+    "resume": f"{ISOLATION}::test_suspended_tenant_answers_with_a_notice_and_resumes",
+    "login": f"{ISOLATION}::test_sign_in_only_on_your_own_tenant",
+    "logout": f"{ISOLATION}::test_sign_in_only_on_your_own_tenant",
+    "set_language": f"{ISOLATION}::test_pages_are_chinese_by_default_and_english_on_request",
+    "api-health": f"{ISOLATION}::test_each_host_serves_its_own_tenant",
+    "api-tenants": f"{ISOLATION}::test_province_dashboard_is_for_the_provincial_admin",
+    "api-onboarding-job": f"{ISOLATION}::test_onboarding_job_pages_are_for_the_provincial_admin",
+    "api-schema": f"{ISOLATION}::test_api_schema_is_served_on_every_site",
+    "console-home": f"{ISOLATION}::test_staff_see_their_console_and_not_another_tenants",
+    "api-me": f"{ISOLATION}::test_staff_see_their_console_and_not_another_tenants",
+    "websocket:notifications": f"{SOCKETS}::test_others_are_closed_without_a_word",
+}
+
+
+def walk(patterns):
+    for pattern in patterns:
+        if hasattr(pattern, "url_patterns"):
+            yield from walk(pattern.url_patterns)
+        else:
+            yield pattern
+
+
+def all_routes():
+    from civicgrid.platform.notifications.routing import websocket_urlpatterns
+
+    for conf in ("civicgrid.config.urls_public", "civicgrid.config.urls_tenant"):
+        for pattern in walk(get_resolver(conf).url_patterns):
+            yield pattern.name, pattern.callback
+    for pattern in websocket_urlpatterns:
+        yield "websocket:notifications", pattern.callback
+
+
+@pytest.mark.parametrize("name, callback", list(all_routes()))
+def test_every_route_names_its_access_test(name, callback):
+    assert name in ACCESS_TESTS, f"route {name!r} has no wrong-tenant / wrong-role test listed"
+    module, function = ACCESS_TESTS[name].split("::")
+    assert callable(getattr(importlib.import_module(module), function, None)), ACCESS_TESTS[name]
+
+
+@pytest.mark.parametrize("name, callback", list(all_routes()))
+def test_every_api_view_declares_its_permissions(name, callback):
+    view = getattr(callback, "cls", None) or getattr(callback, "view_class", None)
+    if view is None or not issubclass(view, APIView):
+        return
+    declared = view.permission_classes
+    assert declared and DenyAll not in declared, f"{name}: declare permission_classes explicitly"

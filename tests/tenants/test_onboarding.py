@@ -106,7 +106,7 @@ def test_onboarding_twice_is_idempotent(world):
 ])
 def test_bad_input_is_refused_and_changes_nothing(world, change, field, message):
     before = snapshot()
-    with pytest.raises(OnboardingRefused) as refused:
+    with translation.override("en"), pytest.raises(OnboardingRefused) as refused:
         onboard_tenant(**{**GOOD, **change}, acting_user=None)
     assert field in refused.value.errors
     assert any(message in m for m in refused.value.errors[field])

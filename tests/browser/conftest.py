@@ -1,0 +1,56 @@
+"""Real-browser tests: headless Chromium (the system's, not Playwright's download) via Playwright."""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+
+import pytest
+from django.db import connection
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture
+def committed(django_db_setup, django_db_blocker):
+    """No test transaction: what the test writes, and what the server writes, is seen by all at once."""
+    with django_db_blocker.unblock():
+        connection.set_schema_to_public()
+        yield
+
+
+@pytest.fixture
+def chromium():
+    """Opens a fresh Chromium page for the length of a ``with`` block.
+
+    A factory, not a long-lived page: Playwright's sync API leaves its event loop
+    marked as running in this thread while it is open, and Django then refuses
+    every ORM call (SynchronousOnlyOperation). So: drive the browser inside the
+    block, touch the database outside it.
+    """
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium chromium-driver)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed (pip install playwright)")
+
+    @contextmanager
+    def open_page(*, locale="zh-CN"):
+        with sync_api.sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, timeout=30_000)
+            try:
+                context = browser.new_context(locale=locale, viewport={"width": 1280, "height": 900})
+                page = context.new_page()
+                page.set_default_timeout(15_000)
+                page.set_default_navigation_timeout(15_000)
+                page.problems = []  # script errors and failed requests, for the test to assert on
+                page.on("pageerror", lambda error: page.problems.append(f"script error: {error}"))
+                page.on("requestfailed", lambda request: page.problems.append(
+                    f"request failed: {request.url} {request.failure}"))
+                page.on("response", lambda response: response.status >= 400 and page.problems.append(
+                    f"HTTP {response.status}: {response.url}"))
+                yield page
+            finally:
+                browser.close()
+
+    return open_page

@@ -19,6 +19,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from civicgrid.platform.accounts.models import User
 from civicgrid.platform.accounts.staff.models import StaffProfile, StaffRole
@@ -31,6 +32,8 @@ from .validation import schema_for_domain, validate_onboarding
 
 logger = logging.getLogger(__name__)
 
+# Progress callbacks get (done, total, step); step is an untranslated label
+# (a msgid), so whoever shows it translates it into the viewer's language.
 Progress = Callable[[int, int, str], None]
 
 
@@ -48,7 +51,7 @@ class OnboardingFailed(Exception):
     def __init__(self, step: str, cause: BaseException):
         self.step = step
         self.cause = cause
-        super().__init__(_("Onboarding failed while %(step)s: %(cause)s") % {"step": step, "cause": cause})
+        super().__init__(_("Onboarding failed while %(step)s: %(cause)s") % {"step": _(step), "cause": cause})
 
 
 @dataclass
@@ -92,10 +95,10 @@ def onboard_tenant(
     report = progress or (lambda done, total, step: None)
 
     connection.set_schema_to_public()
-    report(0, total, _("checking the request"))
+    report(0, total, gettext_noop("checking the request"))
     existing = _existing_identical(name=name, division_code=division_code, level=level, domain=domain)
     if existing is not None:
-        report(total, total, _("already onboarded"))
+        report(total, total, gettext_noop("already onboarded"))
         return OnboardingResult(existing, created=False, admin_username=admin_username, admin_password=None)
 
     errors = validate_onboarding(
@@ -109,7 +112,7 @@ def onboard_tenant(
     if errors:
         raise OnboardingRefused(errors)
 
-    report(1, total, _("checking the template schema"))
+    report(1, total, gettext_noop("checking the template schema"))
     try:
         ensure_template_current()
     except TemplateBehind as exc:
@@ -120,7 +123,7 @@ def onboard_tenant(
         generated_password = admin_password = secrets.token_urlsafe(12)
     password_hash = admin_password_hash or make_password(admin_password)
 
-    step = _("creating the tenant record")
+    step = gettext_noop("creating the tenant record")
     try:
         with transaction.atomic():
             with connection.cursor() as cursor:
@@ -131,15 +134,15 @@ def onboard_tenant(
                 schema_name=schema_name, name=name, division_code=division_code, level=level, parent=parent,
                 status=Tenant.Status.PROVISIONING,
             )
-            step = _("cloning the template schema")
+            step = gettext_noop("cloning the template schema")
             report(3, total, step)
             clone_template(schema_name)
 
-            step = _("creating the domain")
+            step = gettext_noop("creating the domain")
             report(4, total, step)
             Domain.objects.create(domain=domain, tenant=tenant, is_primary=True)
 
-            step = _("creating the county admin")
+            step = gettext_noop("creating the county admin")
             report(5, total, step)
             admin = User.objects.create(
                 username=admin_username, password=password_hash, home_tenant=tenant,
@@ -154,7 +157,7 @@ def onboard_tenant(
                 report(index, total, step)
                 run_step(tenant=tenant, acting_user=acting_user)
 
-            step = _("activating")
+            step = gettext_noop("activating")
             connection.set_schema_to_public()
             tenant.status = Tenant.Status.ACTIVE
             tenant.save(update_fields=["status"])
@@ -167,7 +170,7 @@ def onboard_tenant(
         logger.exception("onboarding %s failed while %s", division_code, step)
         raise OnboardingFailed(step, exc) from exc
     connection.set_schema_to_public()
-    report(total, total, _("done"))
+    report(total, total, gettext_noop("done"))
     return OnboardingResult(tenant, created=True, admin_username=admin_username, admin_password=generated_password)
 
 

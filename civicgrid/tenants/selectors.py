@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext
 
-from .models import Domain, Tenant
+from . import progress as onboarding_progress
+from .models import Domain, OnboardingJob, Tenant
 
 PUBLIC_SCHEMA = "public"
 
@@ -37,3 +39,31 @@ def ready_tenant_schemas() -> list[str]:
 
 def public_tenant() -> Tenant | None:
     return Tenant.objects.filter(schema_name=PUBLIC_SCHEMA).first()
+
+
+def port_suffix(request) -> str:
+    port = request.get_port()
+    return "" if port in ("80", "443") else f":{port}"
+
+
+def onboarding_job_state(job: OnboardingJob, request=None) -> dict:
+    """What the province page and API show of a job: the row's outcome plus live progress."""
+    live = onboarding_progress.read(job.pk) or {}
+    finished = job.is_finished
+    step = job.step if finished else live.get("step", "")
+    total = live.get("total") or 1
+    percent = 100 if job.status == OnboardingJob.Status.SUCCEEDED else int(100 * live.get("done", 0) / total)
+    tenant_url = ""
+    if job.tenant_id and request is not None:
+        tenant_url = f"{request.scheme}://{job.tenant.primary_domain}{port_suffix(request)}/"
+    return {
+        "id": str(job.pk),
+        "status": job.status,
+        "status_label": job.get_status_display(),
+        "step_label": gettext(step) if step else "",  # gettext("") would return the catalogue header
+        "percent": percent,
+        "finished": finished,
+        "error": job.error,
+        "tenant": job.tenant.schema_name if job.tenant_id else None,
+        "tenant_url": tenant_url,
+    }

@@ -9,18 +9,12 @@ from django.views.decorators.http import require_POST
 from civicgrid.platform.accounts.access import province_role_required
 from civicgrid.platform.accounts.models import ProvinceRole
 
-from . import progress as onboarding_progress
 from .actions import OnboardingRefused, request_onboarding, resume_tenant, suspend_tenant
 from .forms import OnboardingForm
 from .models import OnboardingJob, Tenant
-from .selectors import tenants_for_province
+from .selectors import onboarding_job_state, port_suffix, tenants_for_province
 
 provincial_admin_required = province_role_required(ProvinceRole.PROVINCIAL_ADMIN)
-
-
-def _port_suffix(request) -> str:
-    port = request.get_port()
-    return "" if port in ("80", "443") else f":{port}"
 
 
 def portal(request):
@@ -28,7 +22,7 @@ def portal(request):
     cities = [t for t in tenants if t.level == Tenant.Level.CITY]
     for city in cities:
         city.active_children = [t for t in tenants if t.parent_id == city.pk]
-    return render(request, "province/portal.html", {"cities": cities, "port_suffix": _port_suffix(request)})
+    return render(request, "province/portal.html", {"cities": cities, "port_suffix": port_suffix(request)})
 
 
 @provincial_admin_required
@@ -47,7 +41,7 @@ def dashboard(request):
         "form": form,
         "tenants": tenants_for_province(),
         "jobs": OnboardingJob.objects.all()[:10],
-        "port_suffix": _port_suffix(request),
+        "port_suffix": port_suffix(request),
     })
 
 
@@ -56,31 +50,10 @@ def job_page(request, job_id):
     return render(request, "province/job.html", {"job": get_object_or_404(OnboardingJob, pk=job_id)})
 
 
-def job_state(job: OnboardingJob, request=None) -> dict:
-    live = onboarding_progress.read(job.pk) or {}
-    finished = job.is_finished
-    total = live.get("total") or 1
-    percent = 100 if job.status == OnboardingJob.Status.SUCCEEDED else int(100 * live.get("done", 0) / total)
-    tenant_url = ""
-    if job.tenant_id and request is not None:
-        tenant_url = f"{request.scheme}://{job.tenant.primary_domain}{_port_suffix(request)}/"
-    return {
-        "id": str(job.pk),
-        "status": job.status,
-        "status_label": job.get_status_display(),
-        "step_label": live.get("step", "") if not finished else (job.step or ""),
-        "percent": percent,
-        "finished": finished,
-        "error": job.error,
-        "tenant": job.tenant.schema_name if job.tenant_id else None,
-        "tenant_url": tenant_url,
-    }
-
-
 @provincial_admin_required
 def job_progress(request, job_id):
     job = get_object_or_404(OnboardingJob.objects.select_related("tenant"), pk=job_id)
-    return JsonResponse(job_state(job, request))
+    return JsonResponse(onboarding_job_state(job, request))
 
 
 def _tenant_by_code(code) -> Tenant:

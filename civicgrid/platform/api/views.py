@@ -9,8 +9,7 @@ from rest_framework.views import APIView
 
 from civicgrid.tenants.actions import OnboardingRefused, request_onboarding
 from civicgrid.tenants.models import OnboardingJob, Tenant
-from civicgrid.tenants.selectors import tenants_for_province
-from civicgrid.tenants.views import job_state
+from civicgrid.tenants.selectors import onboarding_job_state, tenants_for_province
 
 from .permissions import IsProvincialAdmin, IsTenantStaff
 
@@ -84,7 +83,7 @@ class TenantListView(APIView):
             job = request_onboarding(params=data.validated_data, acting_user=request.user)
         except OnboardingRefused as refused:
             return Response(refused.errors, status=status.HTTP_400_BAD_REQUEST)
-        return Response(job_state(job, request), status=status.HTTP_202_ACCEPTED)
+        return Response(onboarding_job_state(job, request), status=status.HTTP_202_ACCEPTED)
 
 
 class OnboardingJobView(APIView):
@@ -93,4 +92,4 @@ class OnboardingJobView(APIView):
     @extend_schema(responses={200: dict})
     def get(self, request, job_id):
         job = get_object_or_404(OnboardingJob.objects.select_related("tenant"), pk=job_id)
-        return Response(job_state(job, request))
+        return Response(onboarding_job_state(job, request))

@@ -3,6 +3,7 @@
 import time
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext
 from tqdm import tqdm
 
 from civicgrid.tenants import actions
@@ -56,7 +57,7 @@ class Command(BaseCommand):
         def show(done, total, step):
             bar.total = total
             bar.n = done
-            bar.set_postfix_str(str(step))
+            bar.set_postfix_str(gettext(step))
             bar.refresh()
 
         generated = None

@@ -6,6 +6,7 @@ import subprocess
 import sys
 import time
 from contextlib import contextmanager
+from urllib.parse import quote
 
 import pytest
 from django.db import connection
@@ -45,9 +46,11 @@ def _back_to_public():
 def database_url() -> str:
     """A URL for the test database, for child processes (servers, workers)."""
     s = connection.settings_dict
-    host = s["HOST"] or ""
-    if host.startswith("/"):
-        return f"postgresql://{s['USER']}:@/{s['NAME']}?host={host}"
+    host = s["HOST"] or s.get("OPTIONS", {}).get("host") or ""
+    if not host:
+        raise RuntimeError("the test database has no host; children could not reach it")
+    if host.startswith("/"):  # a Unix socket directory (the embedded server)
+        return f"postgresql://{s['USER']}@{quote(host, safe='')}/{s['NAME']}"
     return f"postgresql://{s['USER']}@{host}:{s['PORT'] or 5432}/{s['NAME']}"
 
 

@@ -17,6 +17,7 @@ import logging
 import os
 import warnings
 from pathlib import Path
+from urllib.parse import quote
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +47,11 @@ def ensure_postgres() -> str:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE_NAME]).fetchone()
         if not exists:
             conn.execute(f'CREATE DATABASE "{DATABASE_NAME}"')
-    url = server.get_uri(database=DATABASE_NAME)
+    info = server.get_postmaster_info()
+    # The socket directory goes in the host part, percent-encoded, so every
+    # parser (dj-database-url, psycopg) reads it as HOST, not as an option.
+    host = quote(str(info.socket_dir), safe="") if info.socket_dir else f"{info.hostname}:{info.port}"
+    url = f"postgresql://postgres@{host}/{DATABASE_NAME}"
     _running["postgres"] = server
     _running["postgres_url"] = url
     logger.info("embedded PostgreSQL at %s", url)

@@ -52,7 +52,9 @@ def validate_onboarding(
         fail("domain", _("Enter a valid host name, for example shangcheng.example.gov.cn."))
     elif Domain.objects.filter(domain=domain).exists():
         fail("domain", _("The domain %(domain)s is already taken.") % {"domain": domain})
-    if not SCHEMA.match(schema_name) or schema_name in RESERVED_SCHEMAS:
+    if "domain" in errors:
+        pass  # one message about the domain is enough
+    elif not SCHEMA.match(schema_name) or schema_name in RESERVED_SCHEMAS:
         fail("domain", _("The first part of the domain must start with a letter and use only letters, digits and hyphens."))
     elif Tenant.objects.filter(schema_name=schema_name).exists():
         fail("domain", _("A tenant named %(schema)s already exists; choose another domain.") % {"schema": schema_name})

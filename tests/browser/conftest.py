@@ -21,9 +21,10 @@ def committed(django_db_setup, django_db_blocker):
         yield
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def chromium():
-    """Opens a fresh Chromium page for the length of a ``with`` block.
+    """Opens a fresh Chromium page for the length of a ``with`` block. Ask for it
+    first, so a machine without Chromium skips before any server starts.
 
     A factory, not a long-lived page: Playwright's sync API leaves its event loop
     marked as running in this thread while it is open, and Django then refuses

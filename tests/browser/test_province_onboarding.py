@@ -35,7 +35,7 @@ def fill_onboarding(page, *, name, code, domain, password="linping-admin-pw"):
     page.click("form.stacked button[type=submit]")
 
 
-def test_provincial_admin_onboards_a_county_and_watches_it_finish(committed, asgi_server, celery_worker, chromium):
+def test_provincial_admin_onboards_a_county_and_watches_it_finish(chromium, committed, asgi_server, celery_worker):
     base = f"http://localhost:{asgi_server}"
     discard_tenant("330113")  # a leftover from an interrupted run would refuse the form
     try:
@@ -85,7 +85,7 @@ def test_provincial_admin_onboards_a_county_and_watches_it_finish(committed, asg
         discard_tenant("330113")
 
 
-def test_a_taken_domain_is_shown_on_the_form_and_nothing_is_created(committed, asgi_server, chromium):
+def test_a_taken_domain_is_shown_on_the_form_and_nothing_is_created(chromium, committed, asgi_server):
     base = f"http://localhost:{asgi_server}"
     before = (Tenant.objects.count(), Domain.objects.count(), OnboardingJob.objects.count())
     try:

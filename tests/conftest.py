@@ -121,5 +121,6 @@ def celery_worker(django_db_setup):
                 return
         raise TimeoutError("the Celery worker did not answer")
 
+    app.control.purge()  # tasks queued while the world was built (health refreshes) go nowhere
     with running(command, ready=ready) as process:
         yield process

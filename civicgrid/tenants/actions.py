@@ -162,6 +162,9 @@ def onboard_tenant(
             tenant.status = Tenant.Status.ACTIVE
             tenant.save(update_fields=["status"])
             record(action="tenant.onboarded", actor=acting_user, target=tenant, domain=domain)
+            # The province page shows the new tenant's figures without waiting for beat;
+            # robust: a broker that is down must not undo an onboarding that committed.
+            transaction.on_commit(lambda: queue_health_refresh(schema_name), robust=True)
     except IntegrityError as exc:
         connection.set_schema_to_public()
         raise OnboardingRefused({"__all__": [_("Another onboarding took this division code, domain or user name at the same time.")]}) from exc
@@ -172,6 +175,15 @@ def onboard_tenant(
     connection.set_schema_to_public()
     report(total, total, gettext_noop("done"))
     return OnboardingResult(tenant, created=True, admin_username=admin_username, admin_password=generated_password)
+
+
+def queue_health_refresh(schema_name: str) -> None:
+    from django_tenants.utils import schema_context
+
+    from .tasks import refresh_tenant_health
+
+    with schema_context(schema_name):
+        refresh_tenant_health.delay()
 
 
 # --- jobs: the queued form of onboarding the province page and API use -----------

@@ -18,6 +18,7 @@ from django.core.management.base import BaseCommand
 from tqdm import tqdm
 
 from civicgrid.tenants.demo import DEMO_PASSWORD, demo_is_seeded, seed_demo
+from civicgrid.tenants.tasks import refresh_all_tenant_health
 
 
 class Command(BaseCommand):
@@ -47,6 +48,7 @@ class Command(BaseCommand):
 
             accounts = reseed()  # idempotent: lists what exists, creates what is missing
         self._print_accounts(accounts, port)
+        refresh_all_tenant_health.delay()  # the worker picks it up as soon as it starts
 
         python = sys.executable
         children = [

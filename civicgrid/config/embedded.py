@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import atexit
 import logging
-import signal
 import os
+import signal
 import warnings
 from pathlib import Path
 from urllib.parse import quote

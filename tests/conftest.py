@@ -37,6 +37,15 @@ def world(django_db_setup, db) -> World:
     return pytest.world
 
 
+@pytest.fixture
+def committed(django_db_setup, django_db_blocker) -> World:
+    """No test transaction: what the test writes is seen at once by servers and
+    workers in other processes. Tests using it clean up after themselves."""
+    with django_db_blocker.unblock():
+        connection.set_schema_to_public()
+        yield pytest.world
+
+
 @pytest.fixture(autouse=True)
 def _back_to_public():
     yield

@@ -14,7 +14,8 @@ from civicgrid.platform.accounts.actions import create_province_user, create_sta
 from civicgrid.platform.accounts.models import ProvinceRole, User
 from civicgrid.platform.accounts.staff.models import ScopeKind, StaffRole
 from civicgrid.tenants.actions import ensure_province, onboard_tenant
-from civicgrid.tenants.models import Tenant
+from civicgrid.tenants.models import Domain, OnboardingJob, Tenant
+from civicgrid.tenants.schemas import drop_schema
 
 PASSWORD = "correct horse battery"
 BASE = "localhost"
@@ -57,3 +58,15 @@ def build_world() -> World:
                             acting_user=None)
     connection.set_schema_to_public()
     return World(province=province, city=city, shangcheng=shangcheng, yuhang=yuhang)
+
+
+def discard_tenant(code):
+    tenant = Tenant.objects.filter(division_code=code).first()
+    if tenant is None:
+        return
+    OnboardingJob.objects.filter(tenant=tenant).update(tenant=None)
+    with tenant_context(tenant):  # a user's staff profile lives in the tenant schema
+        User.objects.filter(home_tenant=tenant).delete()
+    Domain.objects.filter(tenant=tenant).delete()
+    drop_schema(tenant.schema_name)
+    tenant.delete()

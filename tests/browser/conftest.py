@@ -6,19 +6,10 @@ import os
 from contextlib import contextmanager
 
 import pytest
-from django.db import connection
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
-
-
-@pytest.fixture
-def committed(django_db_setup, django_db_blocker):
-    """No test transaction: what the test writes, and what the server writes, is seen by all at once."""
-    with django_db_blocker.unblock():
-        connection.set_schema_to_public()
-        yield
 
 
 @pytest.fixture(scope="session")

@@ -6,8 +6,7 @@ import re
 import pytest
 
 from civicgrid.tenants.models import Domain, OnboardingJob, Tenant
-from tests.tenants.test_tasks import discard_tenant
-from tests.world import PASSWORD
+from tests.world import PASSWORD, discard_tenant
 
 pytestmark = pytest.mark.slow
 expect = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed (pip install playwright)").expect

@@ -4,11 +4,10 @@ import subprocess
 import sys
 
 import pytest
-from django.db import connection
 
 from civicgrid.tenants.models import Tenant
 from tests.conftest import child_env
-from tests.tenants.test_tasks import discard_tenant
+from tests.world import discard_tenant
 
 pytestmark = pytest.mark.slow
 
@@ -16,13 +15,6 @@ pytestmark = pytest.mark.slow
 def civicgrid(*args):
     return subprocess.run([sys.executable, "-m", "civicgrid.cli", *args], env=child_env(),
                            capture_output=True, text=True, timeout=120)
-
-
-@pytest.fixture
-def committed(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock():
-        connection.set_schema_to_public()
-        yield
 
 
 def test_migrate_with_nothing_pending_skips_every_schema(committed):

@@ -5,41 +5,31 @@ import time
 
 import pytest
 from celery import Celery
-from django.db import connection
 from django_tenants.utils import schema_exists, tenant_context
 
 from civicgrid.config.celery import app
-from civicgrid.platform.accounts.models import User
 from civicgrid.tenants import progress
 from civicgrid.tenants.actions import request_onboarding
-from civicgrid.tenants.models import Domain, OnboardingJob, Tenant, TenantHealth
-from civicgrid.tenants.schemas import drop_schema
+from civicgrid.tenants.models import OnboardingJob, Tenant, TenantHealth
 from civicgrid.tenants.tasks import refresh_tenant_health
+from tests.world import discard_tenant
 
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture
-def committed(django_db_setup, django_db_blocker):
-    """No test transaction: what the test writes is visible to the worker at once."""
-    with django_db_blocker.unblock():
-        connection.set_schema_to_public()
-        yield
-
-
-def test_a_task_runs_in_the_schema_it_was_sent_from(committed, celery_worker, world_committed):
+def test_a_task_runs_in_the_schema_it_was_sent_from(committed, celery_worker):
     TenantHealth.objects.filter(tenant__schema_name__in=["shangcheng", "yuhang"]).delete()
-    with tenant_context(world_committed.shangcheng):
+    with tenant_context(committed.shangcheng):
         shangcheng = refresh_tenant_health.delay().get(timeout=30)
-    with tenant_context(world_committed.yuhang):
+    with tenant_context(committed.yuhang):
         yuhang = refresh_tenant_health.delay().get(timeout=30)
     assert shangcheng["schema"] == "shangcheng" and shangcheng["staff_count"] == 3
     assert yuhang["schema"] == "yuhang" and yuhang["staff_count"] == 2
-    assert TenantHealth.objects.get(tenant=world_committed.shangcheng).staff_count == 3
-    assert TenantHealth.objects.get(tenant=world_committed.yuhang).staff_count == 2
+    assert TenantHealth.objects.get(tenant=committed.shangcheng).staff_count == 3
+    assert TenantHealth.objects.get(tenant=committed.yuhang).staff_count == 2
 
 
-def test_a_task_without_a_schema_refuses_to_run(committed, celery_worker, world_committed):
+def test_a_task_without_a_schema_refuses_to_run(committed, celery_worker):
     before = list(TenantHealth.objects.order_by("tenant_id").values_list("tenant_id", "refreshed_at"))
     # Celery's own send_task, without tenant-schemas-celery's header.
     result = Celery.send_task(app, "civicgrid.tenants.tasks.refresh_tenant_health",
@@ -51,7 +41,7 @@ def test_a_task_without_a_schema_refuses_to_run(committed, celery_worker, world_
     assert list(TenantHealth.objects.order_by("tenant_id").values_list("tenant_id", "refreshed_at")) == before
 
 
-def test_onboarding_runs_as_a_task_with_progress(committed, celery_worker, world_committed):
+def test_onboarding_runs_as_a_task_with_progress(committed, celery_worker):
     job = request_onboarding(params={
         "name": "临平区", "division_code": "330113", "level": "county", "parent_code": "330100",
         "domain": "linping.localhost", "admin_password": "a-long-password"}, acting_user=None)
@@ -73,20 +63,3 @@ def test_onboarding_runs_as_a_task_with_progress(committed, celery_worker, world
         assert Tenant.objects.filter(division_code="330113").count() == 1
     finally:
         discard_tenant("330113")
-
-
-def discard_tenant(code):
-    tenant = Tenant.objects.filter(division_code=code).first()
-    if tenant is None:
-        return
-    OnboardingJob.objects.filter(tenant=tenant).update(tenant=None)
-    with tenant_context(tenant):  # a user's staff profile lives in the tenant schema
-        User.objects.filter(home_tenant=tenant).delete()
-    Domain.objects.filter(tenant=tenant).delete()
-    drop_schema(tenant.schema_name)
-    tenant.delete()
-
-
-@pytest.fixture
-def world_committed():
-    return pytest.world

@@ -1,0 +1,1 @@
+"""Community home sites on Wagtail, in each tenant schema (the resident-sites issue)."""

@@ -11,14 +11,15 @@ CHECK = "import django; django.setup(); print('started')"
 
 def start_production(**env):
     clean = {k: v for k, v in os.environ.items()
-             if k not in ("DATABASE_URL", "REDIS_URL", "S3_ENDPOINT", "SECRET_KEY")}
+             if k not in ("DATABASE_URL", "REDIS_URL", "S3_ENDPOINT", "SECRET_KEY", "CIVICGRID_DATA_KEY")}
     clean.update(env, DJANGO_SETTINGS_MODULE="civicgrid.config.settings.production")
     return subprocess.run([sys.executable, "-c", CHECK], env=clean, capture_output=True, text=True, timeout=60)
 
 
 @pytest.mark.parametrize("env, missing", [
-    ({}, "DATABASE_URL, REDIS_URL, S3_ENDPOINT, SECRET_KEY"),
-    ({"DATABASE_URL": "postgres://db/x", "REDIS_URL": "redis://r", "SECRET_KEY": "k" * 50}, "S3_ENDPOINT"),
+    ({}, "DATABASE_URL, REDIS_URL, S3_ENDPOINT, SECRET_KEY, CIVICGRID_DATA_KEY"),
+    ({"DATABASE_URL": "postgres://db/x", "REDIS_URL": "redis://r", "SECRET_KEY": "k" * 50,
+      "CIVICGRID_DATA_KEY": "a" * 44}, "S3_ENDPOINT"),
 ])
 def test_production_refuses_embedded_defaults(env, missing):
     done = start_production(**env)
@@ -30,12 +31,12 @@ def test_production_refuses_the_development_secret():
     from civicgrid.config.settings.base import DEV_SECRET_KEY
 
     done = start_production(DATABASE_URL="postgres://db/x", REDIS_URL="redis://r", S3_ENDPOINT="minio:9000",
-                            SECRET_KEY=DEV_SECRET_KEY)
+                            SECRET_KEY=DEV_SECRET_KEY, CIVICGRID_DATA_KEY="a" * 44)
     assert done.returncode != 0 and "SECRET_KEY must be a random value" in done.stderr
 
 
 def test_production_starts_when_configured():
     done = start_production(DATABASE_URL="postgres://db/x", REDIS_URL="redis://r", S3_ENDPOINT="minio:9000",
-                            SECRET_KEY="s" * 20 + "t" * 30)
+                            SECRET_KEY="s" * 20 + "t" * 30, CIVICGRID_DATA_KEY="a" * 44)
     assert done.returncode == 0, done.stderr
     assert "started" in done.stdout

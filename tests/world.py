@@ -12,7 +12,8 @@ from django_tenants.utils import tenant_context
 
 from civicgrid.platform.accounts.actions import create_province_user, create_staff_member
 from civicgrid.platform.accounts.models import ProvinceRole, User
-from civicgrid.platform.accounts.staff.models import ScopeKind, StaffRole
+from civicgrid.platform.accounts.staff.models import StaffRole
+from civicgrid.platform.org.demo import build_demo_tree
 from civicgrid.tenants.actions import ensure_province, onboard_tenant
 from civicgrid.tenants.models import Domain, OnboardingJob, Tenant
 from civicgrid.tenants.schemas import drop_schema
@@ -49,11 +50,13 @@ def build_world() -> World:
                             domain=f"yuhang.{BASE}", admin_password_hash=hashed, acting_user=None).tenant
     # Different head counts, so a figure computed in the wrong schema shows.
     with tenant_context(shangcheng):
+        tree = build_demo_tree(center=(120.17, 30.24))
         create_staff_member(username="shangcheng_operator", password_hash=hashed,
                             role=StaffRole.COMMAND_OPERATOR, acting_user=None)
         create_staff_member(username="shangcheng_gridworker", password_hash=hashed, role=StaffRole.GRID_WORKER,
-                            scope_kind=ScopeKind.ORG_UNIT, scope_code="T01-C01-G01", acting_user=None)
+                            scope_org_unit=tree["T01-C01-G01"], acting_user=None)
     with tenant_context(yuhang):
+        build_demo_tree(center=(120.30, 30.42))
         create_staff_member(username="yuhang_operator", password_hash=hashed, role=StaffRole.COMMAND_OPERATOR,
                             acting_user=None)
     connection.set_schema_to_public()

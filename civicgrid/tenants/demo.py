@@ -14,7 +14,9 @@ from django_tenants.utils import tenant_context
 
 from civicgrid.platform.accounts.actions import create_province_user, create_staff_member
 from civicgrid.platform.accounts.models import ProvinceRole, User
-from civicgrid.platform.accounts.staff.models import ScopeKind, StaffRole
+from civicgrid.platform.accounts.staff.models import StaffRole
+from civicgrid.platform.org.demo import build_demo_tree
+from civicgrid.platform.org.models import Department, OrgUnit
 
 from .actions import ensure_province, onboard_tenant
 from .models import Tenant
@@ -22,28 +24,28 @@ from .models import Tenant
 DEMO_PASSWORD = "civicgrid-demo"
 
 PROVINCE = ("浙江省", "330000")
-# (name, division code, level, parent code, subdomain) — real GB/T 2260 codes.
+# (name, division code, level, parent code, subdomain, centre lng/lat) — real GB/T 2260 codes.
 TENANTS = [
-    ("杭州市", "330100", Tenant.Level.CITY, None, "hangzhou"),
-    ("温州市", "330300", Tenant.Level.CITY, None, "wenzhou"),
-    ("上城区", "330102", Tenant.Level.COUNTY, "330100", "shangcheng"),
-    ("余杭区", "330110", Tenant.Level.COUNTY, "330100", "yuhang"),
-    ("平阳县", "330326", Tenant.Level.COUNTY, "330300", "pingyang"),
+    ("杭州市", "330100", Tenant.Level.CITY, None, "hangzhou", (120.15, 30.27)),
+    ("温州市", "330300", Tenant.Level.CITY, None, "wenzhou", (120.69, 28.00)),
+    ("上城区", "330102", Tenant.Level.COUNTY, "330100", "shangcheng", (120.17, 30.24)),
+    ("余杭区", "330110", Tenant.Level.COUNTY, "330100", "yuhang", (120.30, 30.42)),
+    ("平阳县", "330326", Tenant.Level.COUNTY, "330300", "pingyang", (120.56, 27.66)),
 ]
 PROVINCE_USERS = [
     ("province_admin", ProvinceRole.PROVINCIAL_ADMIN, "省平台管理员"),
     ("province_supervisor", ProvinceRole.PROVINCIAL_SUPERVISOR, "省督导员"),
     ("vendor_acme", ProvinceRole.VENDOR, "Acme 插件厂商"),
 ]
-# (username suffix, role, scope kind, scope code, title) for every tenant; the county admin
-# (<schema>_admin) comes from onboarding itself.
+# (username suffix, role, scope code or "", title) for every tenant; the county admin
+# (<schema>_admin) comes from onboarding itself. Codes name org units or departments.
 STAFF = [
-    ("operator", StaffRole.COMMAND_OPERATOR, ScopeKind.TENANT, "", "指挥中心值班员"),
-    ("handler", StaffRole.DEPARTMENT_HANDLER, ScopeKind.DEPARTMENT, "D-PSB", "派出所承办人"),
-    ("township", StaffRole.TOWNSHIP_OPERATOR, ScopeKind.ORG_UNIT, "T01", "街道综治中心"),
-    ("community", StaffRole.COMMUNITY_OPERATOR, ScopeKind.ORG_UNIT, "T01-C01", "社区工作站"),
-    ("gridworker", StaffRole.GRID_WORKER, ScopeKind.ORG_UNIT, "T01-C01-G01", "网格员"),
-    ("auditor", StaffRole.AUDITOR, ScopeKind.TENANT, "", "考核审计员"),
+    ("operator", StaffRole.COMMAND_OPERATOR, "", "指挥中心值班员"),
+    ("handler", StaffRole.DEPARTMENT_HANDLER, "D-PSB", "公安分局承办人"),
+    ("township", StaffRole.TOWNSHIP_OPERATOR, "T01", "街道综治中心"),
+    ("community", StaffRole.COMMUNITY_OPERATOR, "T01-C01", "社区工作站"),
+    ("gridworker", StaffRole.GRID_WORKER, "T01-C01-G01", "网格员"),
+    ("auditor", StaffRole.AUDITOR, "", "考核审计员"),
 ]
 
 
@@ -68,7 +70,7 @@ def seed_demo(*, progress=None) -> list[DemoAccount]:
             create_province_user(username=username, password_hash=password_hash, province_role=role,
                                  full_name=full_name, acting_user=None)
         accounts.append(DemoAccount(base, username, ProvinceRole(role).label))
-    for index, (name, code, level, parent, sub) in enumerate(TENANTS, start=1):
+    for index, (name, code, level, parent, sub, centre) in enumerate(TENANTS, start=1):
         if progress:
             progress(index - 1, len(TENANTS), name)
         result = onboard_tenant(name=name, division_code=code, level=level, parent_code=parent,
@@ -76,12 +78,15 @@ def seed_demo(*, progress=None) -> list[DemoAccount]:
         tenant = result.tenant
         accounts.append(DemoAccount(tenant.primary_domain, result.admin_username, StaffRole.COUNTY_ADMIN.label))
         with tenant_context(tenant):
-            for suffix, role, scope_kind, scope_code, title in STAFF:
+            tree = build_demo_tree(center=centre)
+            for suffix, role, scope_code, title in STAFF:
                 username = f"{tenant.schema_name}_{suffix}"
                 if not User.objects.filter(username=username).exists():
-                    create_staff_member(username=username, password_hash=password_hash, role=role,
-                                        full_name=f"{name}{title}", scope_kind=scope_kind,
-                                        scope_code=scope_code, acting_user=None)
+                    scope = tree.get(scope_code)
+                    create_staff_member(
+                        username=username, password_hash=password_hash, role=role, full_name=f"{name}{title}",
+                        scope_org_unit=scope if isinstance(scope, OrgUnit) else None,
+                        scope_department=scope if isinstance(scope, Department) else None, acting_user=None)
                 accounts.append(DemoAccount(tenant.primary_domain, username, StaffRole(role).label))
     if progress:
         progress(len(TENANTS), len(TENANTS), _("done"))

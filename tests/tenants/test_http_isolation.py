@@ -41,7 +41,7 @@ def test_staff_see_their_console_and_not_another_tenants(world):
 
 def test_me_answers_role_and_scope(world):
     body = signed_in(world, "shangcheng_gridworker", SHANGCHENG).get("/api/v1/me/").json()
-    assert body["tenant"] == "shangcheng" and body["role"] == "grid_worker" and body["scope_code"] == "T01-C01-G01"
+    assert body["tenant"] == "shangcheng" and body["role"] == "grid_worker" and body["scope"] == "T01-C01-G01"
 
 
 def test_anonymous_console_goes_to_sign_in(world):

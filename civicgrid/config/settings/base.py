@@ -79,7 +79,9 @@ SHARED_APPS = [
 ]
 TENANT_APPS = [
     "django.contrib.contenttypes",
+    "civicgrid.platform.org",
     "civicgrid.platform.accounts.staff",
+    "civicgrid.platform.registry",
     "civicgrid.platform.audit",
     "civicgrid.platform.files",
     "civicgrid.platform.notifications",
@@ -192,6 +194,11 @@ STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
 WHITENOISE_USE_FINDERS = True
+
+# --- personal data ---------------------------------------------------------
+
+# base64 of 32 random bytes; derived from SECRET_KEY when unset (development only).
+CIVICGRID_DATA_KEY = os.environ.get("CIVICGRID_DATA_KEY", "")
 
 # --- search -----------------------------------------------------------------
 

@@ -8,7 +8,7 @@ import os
 
 from django.core.exceptions import ImproperlyConfigured
 
-_missing = [name for name in ("DATABASE_URL", "REDIS_URL", "S3_ENDPOINT", "SECRET_KEY") if not os.environ.get(name)]
+_missing = [name for name in ("DATABASE_URL", "REDIS_URL", "S3_ENDPOINT", "SECRET_KEY", "CIVICGRID_DATA_KEY") if not os.environ.get(name)]
 if _missing:
     raise ImproperlyConfigured(
         "Production settings need these environment variables (embedded defaults are for "

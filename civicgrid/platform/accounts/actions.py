@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.utils.translation import gettext as _
 
 from civicgrid.platform.audit.actions import record
 
 from .models import User
-from .staff.models import ScopeKind, StaffProfile
+from .staff.models import ScopeKind, StaffProfile, StaffRole
 
 
 def create_province_user(*, username: str, password: str = "", password_hash: str = "", province_role: str,
@@ -23,9 +25,18 @@ def create_province_user(*, username: str, password: str = "", password_hash: st
 
 def create_staff_member(*, username: str, password: str = "", password_hash: str = "", role: str,
                         full_name: str = "",
-                        scope_kind: str = ScopeKind.TENANT, scope_code: str = "",
+                        scope_org_unit=None, scope_department=None,
                         acting_user: User | None) -> StaffProfile:
-    """A user of the current tenant (the connection's) with one role and scope."""
+    """A user of the current tenant (the connection's) with one role and scope.
+
+    The scope is an org unit (its subtree), a department, or, with neither, the
+    whole tenant. Department handlers always belong to a department."""
+    if role == StaffRole.DEPARTMENT_HANDLER and scope_department is None:
+        raise ValidationError(_("A department handler belongs to a department."))
+    if scope_org_unit is not None and scope_department is not None:
+        raise ValidationError(_("A staff member's scope is an org unit or a department, not both."))
+    scope_kind = (ScopeKind.ORG_UNIT if scope_org_unit else ScopeKind.DEPARTMENT if scope_department
+                  else ScopeKind.TENANT)
     from civicgrid.tenants.models import Tenant
 
     if connection.schema_name == "public":
@@ -35,7 +46,8 @@ def create_staff_member(*, username: str, password: str = "", password_hash: str
         user = User(username=username, full_name=full_name, home_tenant=tenant)
         _set_password(user, password, password_hash)
         user.save()
-        profile = StaffProfile.objects.create(user=user, role=role, scope_kind=scope_kind, scope_code=scope_code)
+        profile = StaffProfile.objects.create(user=user, role=role, scope_kind=scope_kind,
+                                              scope_org_unit=scope_org_unit, scope_department=scope_department)
         record(action="staff.created", actor=acting_user, target=profile, username=username, role=role)
     return profile
 

@@ -29,7 +29,7 @@ class MeOutput(serializers.Serializer):
     tenant = serializers.CharField()
     role = serializers.CharField()
     scope_kind = serializers.CharField()
-    scope_code = serializers.CharField()
+    scope = serializers.CharField(allow_null=True)
 
 
 class MeView(APIView):
@@ -43,7 +43,9 @@ class MeView(APIView):
         return Response(MeOutput({
             "username": request.user.username, "full_name": request.user.full_name,
             "tenant": request.tenant.schema_name, "role": staff.role,
-            "scope_kind": staff.scope_kind, "scope_code": staff.scope_code,
+            "scope_kind": staff.scope_kind,
+            "scope": (staff.scope_org_unit or staff.scope_department).code
+            if (staff.scope_org_unit_id or staff.scope_department_id) else None,
         }).data)
 
 

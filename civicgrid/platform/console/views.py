@@ -11,6 +11,6 @@ def home(request):
     """The console's front page for whoever works in this tenant."""
     context = {"tenant": connection.tenant, "staff": request.staff}
     if request.staff.role == StaffRole.COUNTY_ADMIN:
-        context["members"] = StaffProfile.objects.select_related("user").order_by("role", "user__username")
+        context["members"] = StaffProfile.objects.select_related("user", "scope_org_unit", "scope_department").order_by("role", "user__username")
         context["recent_audit"] = AuditEntry.objects.all()[:10]
     return render(request, "console/home.html", context)

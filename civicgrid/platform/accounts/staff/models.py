@@ -24,10 +24,12 @@ class StaffProfile(models.Model):
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     role = models.CharField(_("role"), max_length=30, choices=StaffRole.choices)
-    # The org unit or department code the role is confined to; the org module
-    # resolves codes to its tree (an org-unit scope covers the whole subtree).
     scope_kind = models.CharField(_("scope"), max_length=20, choices=ScopeKind.choices, default=ScopeKind.TENANT)
-    scope_code = models.CharField(_("scope code"), max_length=40, blank=True)
+    # An org-unit scope covers the unit's whole subtree.
+    scope_org_unit = models.ForeignKey("org.OrgUnit", null=True, blank=True, on_delete=models.PROTECT,
+                                       related_name="staff", verbose_name=_("org unit"))
+    scope_department = models.ForeignKey("org.Department", null=True, blank=True, on_delete=models.PROTECT,
+                                         related_name="staff", verbose_name=_("department"))
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -36,14 +38,19 @@ class StaffProfile(models.Model):
         verbose_name_plural = _("staff members")
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(scope_kind="tenant", scope_code="") | ~models.Q(scope_kind="tenant"),
-                name="staff_tenant_scope_has_no_code",
-            ),
-            models.CheckConstraint(
-                condition=models.Q(scope_kind="tenant") | ~models.Q(scope_code=""),
-                name="staff_narrow_scope_has_code",
+                condition=(
+                    models.Q(scope_kind="tenant", scope_org_unit__isnull=True, scope_department__isnull=True)
+                    | models.Q(scope_kind="org_unit", scope_org_unit__isnull=False, scope_department__isnull=True)
+                    | models.Q(scope_kind="department", scope_org_unit__isnull=True, scope_department__isnull=False)
+                ),
+                name="staff_scope_matches_kind",
             ),
         ]
 
     def __str__(self):
         return f"{self.user} · {self.get_role_display()}"
+
+    @property
+    def scope_label(self) -> str:
+        target = self.scope_org_unit or self.scope_department
+        return f"{self.get_scope_kind_display()} · {target}" if target else str(self.get_scope_kind_display())

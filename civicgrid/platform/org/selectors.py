@@ -1,0 +1,45 @@
+"""Reads of the org tree, scoped to the actor."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from civicgrid.platform.accounts.staff.models import ScopeKind, StaffProfile, StaffRole
+
+from .models import Department, OrgUnit
+
+# Roles that see the whole tenant whatever their scope says.
+TENANT_WIDE_ROLES = {StaffRole.COUNTY_ADMIN, StaffRole.COMMAND_OPERATOR, StaffRole.AUDITOR}
+
+
+def unit_subtree_filter(staff: StaffProfile, field: str = "") -> Q | None:
+    """A filter confining ``field`` (an OrgUnit relation; "" for OrgUnit itself) to the
+    staff member's subtree; None means the whole tenant; Q(pk__in=[]) means nothing."""
+    if staff.role in TENANT_WIDE_ROLES or staff.scope_kind == ScopeKind.TENANT:
+        return None
+    if staff.scope_kind == ScopeKind.ORG_UNIT and staff.scope_org_unit_id:
+        prefix = f"{field}__path__startswith" if field else "path__startswith"
+        return Q(**{prefix: staff.scope_org_unit.path})
+    if staff.scope_kind == ScopeKind.DEPARTMENT and staff.scope_department and staff.scope_department.township_id:
+        prefix = f"{field}__path__startswith" if field else "path__startswith"
+        return Q(**{prefix: staff.scope_department.township.path})
+    return Q(pk__in=[])
+
+
+def units_for(staff: StaffProfile) -> QuerySet[OrgUnit]:
+    units = OrgUnit.objects.select_related("parent")
+    confine = unit_subtree_filter(staff)
+    return units if confine is None else units.filter(confine)
+
+
+def grids_for(staff: StaffProfile) -> QuerySet[OrgUnit]:
+    return units_for(staff).filter(level=OrgUnit.Level.GRID)
+
+
+def departments_for(staff: StaffProfile) -> QuerySet[Department]:
+    return Department.objects.select_related("township").filter(is_active=True)
+
+
+def access_unit(staff: StaffProfile, code: str) -> OrgUnit:
+    """The unit with ``code`` if the actor may see it; one not-found for missing and forbidden."""
+    return units_for(staff).get(code=code)

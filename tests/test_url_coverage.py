@@ -1,7 +1,13 @@
 """Every URL must name the test that proves the wrong tenant and the wrong role get
-nothing from it. A new view without one fails here."""
+nothing from it. A new view without one fails here.
+
+Routes are listed below, or in any test module as ``ROUTES_COVERED = {"route-name":
+"test_function_in_that_module"}``, beside the tests themselves."""
 
 import importlib
+import pkgutil
+
+import tests
 
 import pytest
 from django.urls import get_resolver
@@ -32,6 +38,17 @@ ACCESS_TESTS = {
 }
 
 
+def collected_access_tests() -> dict[str, str]:
+    found = dict(ACCESS_TESTS)
+    for module_info in pkgutil.walk_packages(tests.__path__, "tests."):
+        if not module_info.name.rsplit(".", 1)[-1].startswith("test_"):
+            continue
+        module = importlib.import_module(module_info.name)
+        for route, function in getattr(module, "ROUTES_COVERED", {}).items():
+            found[route] = f"{module_info.name}::{function}"
+    return found
+
+
 def walk(patterns):
     for pattern in patterns:
         if hasattr(pattern, "url_patterns"):
@@ -52,9 +69,11 @@ def all_routes():
 
 @pytest.mark.parametrize("name, callback", list(all_routes()))
 def test_every_route_names_its_access_test(name, callback):
-    assert name in ACCESS_TESTS, f"route {name!r} has no wrong-tenant / wrong-role test listed"
-    module, function = ACCESS_TESTS[name].split("::")
-    assert callable(getattr(importlib.import_module(module), function, None)), ACCESS_TESTS[name]
+    access_tests = collected_access_tests()
+    assert name, f"every route needs a name ({callback})"
+    assert name in access_tests, f"route {name!r} has no wrong-tenant / wrong-role test listed"
+    module, function = access_tests[name].split("::")
+    assert callable(getattr(importlib.import_module(module), function, None)), access_tests[name]
 
 
 @pytest.mark.parametrize("name, callback", list(all_routes()))

@@ -9,5 +9,13 @@ urlpatterns = [
     path("", console_views.home, name="console-home"),
     path("accounts/", include("civicgrid.platform.accounts.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("org/", include("civicgrid.platform.org.urls")),
+    path("registry/", include("civicgrid.platform.registry.urls")),
+    path("registry/imports/", include("civicgrid.platform.registry.imports.urls")),
+    path("registry/verify/", include("civicgrid.platform.registry.verification.urls")),
     *api_urls,
+    # API modules: each declares full paths under api/v1/.
+    path("", include("civicgrid.platform.org.api_urls")),
+    path("", include("civicgrid.platform.api.registry_urls")),
+    path("", include("civicgrid.platform.registry.verification.api_urls")),
 ]

@@ -82,6 +82,7 @@ TENANT_APPS = [
     "civicgrid.platform.org",
     "civicgrid.platform.accounts.staff",
     "civicgrid.platform.registry",
+    "civicgrid.platform.registry.imports",
     "civicgrid.platform.audit",
     "civicgrid.platform.files",
     "civicgrid.platform.notifications",
@@ -199,6 +200,11 @@ WHITENOISE_USE_FINDERS = True
 
 # base64 of 32 random bytes; derived from SECRET_KEY when unset (development only).
 CIVICGRID_DATA_KEY = os.environ.get("CIVICGRID_DATA_KEY", "")
+
+# Uploads through the console; the command line streams files of any size.
+CIVICGRID_IMPORT_MAX_UPLOAD_BYTES = int(os.environ.get("CIVICGRID_IMPORT_MAX_UPLOAD_BYTES", 20 * 1024 * 1024))
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # --- search -----------------------------------------------------------------
 

@@ -1,0 +1,1 @@
+"""Importing department files into the registry: staging, validation, reconciliation."""

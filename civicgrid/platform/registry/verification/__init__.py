@@ -1,0 +1,1 @@
+"""Verifying lists of people (name + ID number + address) against the registry."""

@@ -7,12 +7,11 @@ Routes are listed below, or in any test module as ``ROUTES_COVERED = {"route-nam
 import importlib
 import pkgutil
 
-import tests
-
 import pytest
 from django.urls import get_resolver
 from rest_framework.views import APIView
 
+import tests
 from civicgrid.platform.api.permissions import DenyAll
 
 ISOLATION = "tests.tenants.test_http_isolation"

@@ -88,6 +88,28 @@ def seed_demo(*, progress=None) -> list[DemoAccount]:
                         scope_org_unit=scope if isinstance(scope, OrgUnit) else None,
                         scope_department=scope if isinstance(scope, Department) else None, acting_user=None)
                 accounts.append(DemoAccount(tenant.primary_domain, username, StaffRole(role).label))
+            seed_demo_people(tenant, tree)
     if progress:
         progress(len(TENANTS), len(TENANTS), _("done"))
     return accounts
+
+
+DEMO_PEOPLE_PER_TENANT = 48
+
+
+def seed_demo_people(tenant: Tenant, tree: dict) -> None:
+    """Synthetic residents spread over the demo grids, entered by the county admin."""
+    from civicgrid.platform.accounts.staff.models import StaffProfile
+    from civicgrid.platform.registry.actions import create_person
+    from civicgrid.platform.registry.models import Person
+    from civicgrid.platform.registry.synthetic import persons
+
+    if Person.objects.exists():
+        return
+    admin = StaffProfile.objects.select_related("user").get(user__username=f"{tenant.schema_name}_admin")
+    grids = [unit for unit in tree.values() if isinstance(unit, OrgUnit) and unit.level == OrgUnit.Level.GRID]
+    for index, person in enumerate(persons(DEMO_PEOPLE_PER_TENANT, region=tenant.division_code)):
+        residence = Person.Residence.FLOATING if index % 4 == 0 else Person.Residence.REGISTERED
+        create_person(staff=admin, name=person.name, id_number=person.id_number, phone=person.phone,
+                      grid=grids[index % len(grids)], residence=residence,
+                      registered_address=person.address, actual_address=person.address)

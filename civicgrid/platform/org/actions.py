@@ -3,25 +3,47 @@ imports, the demo) calls these."""
 
 from __future__ import annotations
 
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
 from civicgrid.platform.audit.actions import record
 
+from . import geo
 from .geometry import validate_boundary
 from .models import Department, OrgUnit
 
-GRID_INDEX_VERSION_KEY = "org:grid-index-version"
+GRID_INDEX_VERSION_KEY = geo.VERSION_KEY
 
 
-def grids_changed() -> None:
-    """Tell every process that its point → grid index is stale (the key is per schema)."""
-    try:
-        cache.incr(GRID_INDEX_VERSION_KEY)
-    except ValueError:
-        cache.set(GRID_INDEX_VERSION_KEY, 1, None)
+def grids_changed(schema: str | None = None) -> None:
+    """Tell every process that its point → grid index of ``schema`` (default: the
+    connection's) is stale."""
+    geo.bump_version(schema or connection.schema_name)
+
+
+class _GridsChangedAfterCommit:
+    """The on-commit callback; it remembers its schema and whether it has run."""
+
+    def __init__(self, schema: str):
+        self.schema = schema
+        self.ran = False
+
+    def __call__(self):
+        self.ran = True
+        grids_changed(self.schema)
+
+
+def _grids_changed_on_commit() -> None:
+    """Once per transaction, however many grids it touches (an import touches
+    thousands), and for the schema the change was made in, whatever the
+    connection points at when the commit comes. A callback that already ran
+    (tests run them before the end of their transaction) does not count."""
+    schema = connection.schema_name
+    for _sids, func, *_rest in getattr(connection, "run_on_commit", []):
+        if isinstance(func, _GridsChangedAfterCommit) and func.schema == schema and not func.ran:
+            return
+    transaction.on_commit(_GridsChangedAfterCommit(schema))
 
 
 def create_org_unit(*, code: str, name: str, parent: OrgUnit | None = None, boundary: dict | None = None,
@@ -43,7 +65,7 @@ def create_org_unit(*, code: str, name: str, parent: OrgUnit | None = None, boun
                                       path=OrgUnit.path_for(code, parent))
         record(action="org.unit_created", actor=acting_user, target=unit, code=code, level=level)
         if level == OrgUnit.Level.GRID:
-            transaction.on_commit(grids_changed)
+            _grids_changed_on_commit()
     return unit
 
 
@@ -55,7 +77,7 @@ def set_grid_boundary(*, grid: OrgUnit, boundary: dict, acting_user) -> OrgUnit:
         grid.boundary = boundary
         grid.save(update_fields=["boundary", "updated_at"])
         record(action="org.boundary_set", actor=acting_user, target=grid)
-        transaction.on_commit(grids_changed)
+        _grids_changed_on_commit()
     return grid
 
 

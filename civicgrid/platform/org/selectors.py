@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from civicgrid.platform.accounts.staff.models import ScopeKind, StaffProfile, StaffRole
 
@@ -43,3 +43,30 @@ def departments_for(staff: StaffProfile) -> QuerySet[Department]:
 def access_unit(staff: StaffProfile, code: str) -> OrgUnit:
     """The unit with ``code`` if the actor may see it; one not-found for missing and forbidden."""
     return units_for(staff).get(code=code)
+
+
+def tree_for(staff: StaffProfile) -> QuerySet[OrgUnit]:
+    """The visible units with the number of active staff scoped to each."""
+    return units_for(staff).annotate(staff_count=Count("staff", filter=Q(staff__is_active=True)))
+
+
+def grid_workers(grid: OrgUnit) -> QuerySet[StaffProfile]:
+    return StaffProfile.objects.select_related("user").filter(
+        role=StaffRole.GRID_WORKER, scope_org_unit=grid, is_active=True).order_by("user__username")
+
+
+def staff_for(staff: StaffProfile) -> QuerySet[StaffProfile]:
+    """Staff the actor may see: everyone for tenant-wide roles; otherwise those
+    scoped inside the actor's subtree or to the actor's department, and the actor."""
+    members = StaffProfile.objects.select_related("user", "scope_org_unit", "scope_department").order_by(
+        "role", "user__username")
+    confine = unit_subtree_filter(staff, "scope_org_unit")
+    if confine is None:
+        return members
+    if staff.scope_department_id:
+        confine |= Q(scope_department=staff.scope_department_id)
+    return members.filter(confine | Q(pk=staff.pk))
+
+
+def townships() -> QuerySet[OrgUnit]:
+    return OrgUnit.objects.filter(level=OrgUnit.Level.TOWNSHIP)

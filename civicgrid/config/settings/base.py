@@ -235,6 +235,10 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "CivicGrid API",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    "ENUM_NAME_OVERRIDES": {
+        "PlaceKindEnum": "civicgrid.platform.registry.models.Place.Kind",
+        "OrganisationKindEnum": "civicgrid.platform.registry.models.Organisation.Kind",
+    },
 }
 
 # --- onboarding -------------------------------------------------------------

@@ -12,8 +12,10 @@ from civicgrid.platform.audit.actions import record
 from civicgrid.platform.org.models import OrgUnit
 from civicgrid.platform.org.selectors import grids_for
 
-from .models import CareKind, CareRecord, Household, Person
-from .selectors import access, can_unmask, can_write, care_kinds_for
+from . import protection
+from .identity import parse_id_number, parse_uscc
+from .models import Building, CareKind, CareRecord, House, Household, Organisation, Person, Place, Thing
+from .selectors import access, access_care_record, can_unmask, can_write, care_kinds_for
 
 MIN_PURPOSE_LENGTH = 4
 
@@ -94,3 +96,205 @@ def set_care_record(*, staff: StaffProfile, person: Person, kind: CareKind, valu
         care, _created = CareRecord.objects.update_or_create(kind=kind, person=person, defaults={"values": clean})
         record(action="registry.care_record_set", actor=staff.user, target=care, kind=kind.code)
     return care
+
+
+# --- creating and changing registry records ------------------------------------
+#
+# One action per kind and operation. They share the checks: the actor may write,
+# every grid involved (old and new) is within the actor's grids (else 404, like a
+# record that does not exist), referenced records are visible, and the model's own
+# validation runs with every problem reported per field before anything is saved.
+# The audit row names the changed fields, never their values: the trail must not
+# become a second copy of the personal data.
+
+# Fields set through a method (encryption, normalisation) rather than assigned.
+_PERSON_SETTERS = {"id_number": "set_id_number", "phone": "set_phone"}
+_PERSON_PROTECTED = ["id_number_encrypted", "id_number_index", "phone_encrypted", "phone_index", "gender",
+                     "birth_date"]
+
+
+def _visible(staff: StaffProfile, model, row):
+    """A referenced record, re-read through the actor's scope (None stays None)."""
+    return None if row is None else access(staff, model, row.pk)
+
+
+def _check(row, errors: dict, *, exclude=()) -> None:
+    """The model's validation plus ``errors`` already found; raises them all at once."""
+    try:
+        row.full_clean(exclude=list(exclude), validate_unique=True)
+    except ValidationError as exc:
+        for field, messages in exc.message_dict.items():
+            known = errors.setdefault(field, [])
+            known.extend(m for m in messages if m not in known)
+    if errors:
+        raise ValidationError(errors)
+
+
+def _save_new(*, staff: StaffProfile, row, errors: dict | None = None, exclude=(), m2m: dict | None = None):
+    _writable_grid(staff, row.grid)
+    _check(row, dict(errors or {}), exclude=exclude)
+    with transaction.atomic():
+        row.save()
+        for name, related in (m2m or {}).items():
+            getattr(row, name).set(related)
+        record(action=f"registry.{row._meta.model_name}_created", actor=staff.user, target=row, grid=row.grid.code)
+    return row
+
+
+def _save_changes(*, staff: StaffProfile, row, changes: dict, setters: dict | None = None, exclude=(), m2m=()):
+    """Apply ``changes`` (field → value) to a visible, writable record and save only those fields."""
+    row = access(staff, type(row), row.pk)
+    _writable_grid(staff, row.grid)
+    if changes.get("grid") is not None:
+        _writable_grid(staff, changes["grid"])
+    errors: dict[str, list[str]] = {}
+    for field, value in changes.items():
+        if field in m2m:
+            continue
+        if field in (setters or {}):
+            try:
+                getattr(row, setters[field])(value)
+            except ValidationError as exc:
+                errors[field] = exc.messages
+        else:
+            setattr(row, field, value)
+    _check(row, errors, exclude=exclude)
+    columns = [f for f in changes if f not in m2m]
+    if "id_number" in columns:
+        columns += ["id_number_encrypted", "id_number_index", "gender", "birth_date"]
+    if "phone" in columns:
+        columns += ["phone_encrypted", "phone_index"]
+    columns = [f for f in columns if f not in (setters or {})]
+    with transaction.atomic():
+        # updated_at moves even when only a many-to-many changed: "updated since" must see it.
+        row.save(update_fields=[*columns, "updated_at"])
+        for name in m2m:
+            if name in changes:
+                getattr(row, name).set(changes[name])
+        record(action=f"registry.{row._meta.model_name}_updated", actor=staff.user, target=row,
+               fields=sorted(changes))
+    return row
+
+
+def update_person(*, staff: StaffProfile, person: Person, changes: dict) -> Person:
+    """``changes`` may hold name, id_number, phone, residence, registered_address,
+    actual_address, household, grid."""
+    if "household" in changes:
+        changes = {**changes, "household": _visible(staff, Household, changes["household"])}
+    if "name" in changes:
+        changes = {**changes, "name": (changes["name"] or "").strip()}
+    errors = {}
+    if "id_number" in changes:
+        try:
+            parsed = parse_id_number(changes["id_number"])
+        except ValidationError:
+            parsed = None  # the setter reports it
+        if parsed and Person.objects.filter(id_number_index=protection.blind_index(parsed.value, "id")
+                                            ).exclude(pk=person.pk).exists():
+            errors["id_number"] = [_("A person with this ID number is already registered.")]
+    if errors:
+        access(staff, Person, person.pk)  # invisible stays 404, whatever the input
+        _writable_grid(staff, person.grid)
+        raise ValidationError(errors)
+    return _save_changes(staff=staff, row=person, changes=changes, setters=_PERSON_SETTERS,
+                         exclude=_PERSON_PROTECTED)
+
+
+def create_household(*, staff: StaffProfile, grid: OrgUnit, number: str, address: str,
+                     source: str = "grid") -> Household:
+    return _save_new(staff=staff, row=Household(grid=grid, number=number.strip(), address=address.strip(),
+                                                source=source))
+
+
+def update_household(*, staff: StaffProfile, household: Household, changes: dict) -> Household:
+    return _save_changes(staff=staff, row=household, changes=changes)
+
+
+def create_building(*, staff: StaffProfile, grid: OrgUnit, code: str, address: str, floors: int | None = None,
+                    latitude=None, longitude=None, source: str = "grid") -> Building:
+    return _save_new(staff=staff, row=Building(grid=grid, code=code.strip(), address=address.strip(),
+                                               floors=floors, latitude=latitude, longitude=longitude,
+                                               source=source))
+
+
+def update_building(*, staff: StaffProfile, building: Building, changes: dict) -> Building:
+    return _save_changes(staff=staff, row=building, changes=changes)
+
+
+def create_house(*, staff: StaffProfile, building: Building, room: str, grid: OrgUnit | None = None,
+                 is_rental: bool = False, owner: Person | None = None, occupants=(),
+                 source: str = "grid") -> House:
+    """A house in a building; its grid is the building's unless given."""
+    building = _visible(staff, Building, building)
+    house = House(building=building, room=room.strip(), grid=grid or building.grid, is_rental=is_rental,
+                  owner=_visible(staff, Person, owner), source=source)
+    occupants = [_visible(staff, Person, p) for p in occupants]
+    return _save_new(staff=staff, row=house, m2m={"occupants": occupants})
+
+
+def update_house(*, staff: StaffProfile, house: House, changes: dict) -> House:
+    changes = dict(changes)
+    for field, model in (("building", Building), ("owner", Person)):
+        if field in changes:
+            changes[field] = _visible(staff, model, changes[field])
+    if "occupants" in changes:
+        changes["occupants"] = [_visible(staff, Person, p) for p in changes["occupants"]]
+    return _save_changes(staff=staff, row=house, changes=changes, m2m=("occupants",))
+
+
+def create_place(*, staff: StaffProfile, grid: OrgUnit, name: str, kind: str, address: str,
+                 is_key_place: bool = False, latitude=None, longitude=None, source: str = "grid") -> Place:
+    return _save_new(staff=staff, row=Place(grid=grid, name=name.strip(), kind=kind, address=address.strip(),
+                                            is_key_place=is_key_place, latitude=latitude, longitude=longitude,
+                                            source=source))
+
+
+def update_place(*, staff: StaffProfile, place: Place, changes: dict) -> Place:
+    return _save_changes(staff=staff, row=place, changes=changes)
+
+
+def _credit_code(raw: str, errors: dict) -> str:
+    try:
+        return parse_uscc(raw)
+    except ValidationError as exc:
+        errors["credit_code"] = exc.messages
+        return (raw or "").strip().upper()
+
+
+def create_organisation(*, staff: StaffProfile, grid: OrgUnit, name: str, kind: str, credit_code: str,
+                        legal_representative: str = "", address: str = "", source: str = "grid") -> Organisation:
+    errors: dict[str, list[str]] = {}
+    code = _credit_code(credit_code, errors)
+    organisation = Organisation(grid=grid, name=name.strip(), kind=kind, credit_code=code,
+                                legal_representative=legal_representative.strip(), address=address.strip(),
+                                source=source)
+    return _save_new(staff=staff, row=organisation, errors=errors)
+
+
+def update_organisation(*, staff: StaffProfile, organisation: Organisation, changes: dict) -> Organisation:
+    changes = dict(changes)
+    if "credit_code" in changes:
+        errors: dict[str, list[str]] = {}
+        changes["credit_code"] = _credit_code(changes["credit_code"], errors)
+        if errors:
+            access(staff, Organisation, organisation.pk)
+            _writable_grid(staff, organisation.grid)
+            raise ValidationError(errors)
+    return _save_changes(staff=staff, row=organisation, changes=changes)
+
+
+def create_thing(*, staff: StaffProfile, grid: OrgUnit, code: str, kind: str, latitude, longitude,
+                 state: str = "normal", source: str = "grid") -> Thing:
+    return _save_new(staff=staff, row=Thing(grid=grid, code=code.strip(), kind=kind.strip(), state=state,
+                                            latitude=latitude, longitude=longitude, source=source))
+
+
+def update_thing(*, staff: StaffProfile, thing: Thing, changes: dict) -> Thing:
+    return _save_changes(staff=staff, row=thing, changes=changes)
+
+
+def update_care_record(*, staff: StaffProfile, care_record: CareRecord, values: dict) -> CareRecord:
+    """Change some values of a care record: the rest stay; the whole is checked against the kind."""
+    care_record = access_care_record(staff, care_record.pk)
+    return set_care_record(staff=staff, person=care_record.person, kind=care_record.kind,
+                           values={**care_record.values, **values})

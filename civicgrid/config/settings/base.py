@@ -83,6 +83,7 @@ TENANT_APPS = [
     "civicgrid.platform.accounts.staff",
     "civicgrid.platform.registry",
     "civicgrid.platform.registry.imports",
+    "civicgrid.platform.registry.verification",
     "civicgrid.platform.audit",
     "civicgrid.platform.files",
     "civicgrid.platform.notifications",
@@ -245,7 +246,9 @@ SPECTACULAR_SETTINGS = {
 
 # Steps run inside the onboarding transaction, in the new tenant's schema, after
 # the county admin exists. Later modules append theirs (categories, calendar, plugins).
-CIVICGRID_ONBOARDING_STEPS: list[str] = []
+CIVICGRID_ONBOARDING_STEPS: list[str] = [
+    "civicgrid.platform.registry.onboarding.seed_care_kinds",
+]
 
 LOGGING = {
     "version": 1,

@@ -49,12 +49,14 @@ class Person(GridBound):
 
     name = models.CharField(_l("name"), max_length=60)
     id_number_encrypted = models.BinaryField(editable=False)
-    id_number_index = models.CharField(max_length=64, unique=True, editable=False)
+    # Hashes are only ever looked up exactly, so plain B-tree indexes (declared in
+    # Meta): unique=True/db_index=True would add a second, useless LIKE index each.
+    id_number_index = models.CharField(max_length=64, editable=False)
     # Derived from the ID number; kept as columns for filtering and statistics.
     gender = models.CharField(_l("gender"), max_length=1, choices=Gender.choices, editable=False)
     birth_date = models.DateField(_l("birth date"), editable=False)
     phone_encrypted = models.BinaryField(null=True, editable=False)
-    phone_index = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    phone_index = models.CharField(max_length=64, blank=True, editable=False)
     residence = models.CharField(_l("residence"), max_length=12, choices=Residence.choices,
                                  default=Residence.REGISTERED)
     registered_address = models.CharField(_l("registered address"), max_length=200, blank=True)
@@ -66,7 +68,11 @@ class Person(GridBound):
         ordering = ["name", "id"]
         verbose_name = _l("person")
         verbose_name_plural = _l("persons")
-        indexes = [models.Index(fields=["grid", "name"], name="person_grid_name")]
+        indexes = [
+            models.Index(fields=["grid", "name"], name="person_grid_name"),
+            models.Index(fields=["phone_index"], name="person_phone_index"),
+        ]
+        constraints = [models.UniqueConstraint(fields=["id_number_index"], name="person_id_number_index_unique")]
 
     def __str__(self):
         return self.name

@@ -7,7 +7,7 @@ import pytest
 from django_tenants.utils import tenant_context
 
 from civicgrid.platform.audit.models import AuditEntry
-from civicgrid.platform.registry.models import CareRecord
+from civicgrid.platform.registry.models import CareKind, CareRecord
 
 from .conftest import counts
 
@@ -58,7 +58,10 @@ def test_reads_without_sensitive_records_are_not_audited(registry):
 def test_a_kind_not_granted_is_invisible(registry):
     client = registry.client("shangcheng_gridworker")
     person = registry.persons[0]
-    assert [k["code"] for k in client.get("/api/v1/registry/care-kinds/").json()["results"]] == ["dibao"]
+    listed = {k["code"] for k in client.get("/api/v1/registry/care-kinds/").json()["results"]}
+    with tenant_context(registry.tenant):
+        granted = set(CareKind.objects.filter(granted_roles__contains=["grid_worker"]).values_list("code", flat=True))
+    assert "dibao" in listed and "released" not in listed and listed == granted
     assert client.get("/api/v1/registry/care-kinds/released/").status_code == 404
     assert client.get("/api/v1/registry/care-kinds/dibao/").json()["fields"][0]["name"] == "monthly_allowance"
     assert client.get(f"/api/v1/registry/persons/{person.pk}/").json()["care_kinds"] == ["dibao"]

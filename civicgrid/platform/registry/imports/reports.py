@@ -1,0 +1,126 @@
+"""The reconciliation report: one line per input row, with its outcome, reasons
+and differences. ID numbers and phones appear only masked: the staged rows
+hold nothing else.
+
+Written as CSV (UTF-8 with BOM, so spreadsheet programs read the Chinese) or
+XLSX; both stream from the staging table, a few thousand rows at a time.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+from django.db import connection
+from django.utils.translation import gettext as _
+
+from civicgrid.platform.registry.models import Person
+
+from .models import Field, ImportBatch, ImportMatch, ImportRow, Outcome
+
+# A cell starting with one of these is a formula to spreadsheet programs: defuse it.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+CHUNK = 5000
+
+
+def _safe(value) -> str:
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def columns() -> list[str]:
+    return [_("Line"), _("Outcome"), _("Name"), _("ID number"), _("Phone"), _("Grid code"), _("Reasons"),
+            _("Differences (registry → file)")]
+
+
+def _residence(value):
+    labels = dict(Person.Residence.choices)
+    return str(labels.get(value, value or ""))
+
+
+def describe_differences(differences: dict | None) -> str:
+    if not differences:
+        return ""
+    labels = {f.value: str(f.label) for f in Field}
+    parts = []
+    for field, (old, new) in differences.items():
+        if field == "residence":
+            old, new = _residence(old), _residence(new)
+        parts.append(f"{labels.get(field, field)}: {old or '—'} → {new or '—'}")
+    return "; ".join(parts)
+
+
+def _json(value):
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def rows(batch: ImportBatch) -> Iterator[list[str]]:
+    """Report lines in file order: each staged row with its match, if any."""
+    labels = {value: str(label) for value, label in Outcome.choices}
+    if batch.status != ImportBatch.Status.APPLIED:
+        labels[Outcome.NEW] = _("Valid, not applied")
+    with connection.chunked_cursor() as cursor:
+        cursor.execute(f"""
+            SELECT s.line, COALESCE(m.outcome, s.outcome), s.name, s.id_masked, s.phone_masked, s.grid_code,
+                   s.errors, m.differences
+            FROM {ImportRow._meta.db_table} s
+            LEFT JOIN {ImportMatch._meta.db_table} m ON m.batch_id = s.batch_id AND m.line = s.line
+            WHERE s.batch_id = %s ORDER BY s.line
+        """, [batch.pk])
+        while block := cursor.fetchmany(CHUNK):
+            for line, outcome, name, id_masked, phone_masked, grid_code, errors, differences in block:
+                yield [str(line), labels[outcome], _safe(name), id_masked, phone_masked, _safe(grid_code),
+                       _safe("; ".join(_json(errors) or [])), _safe(describe_differences(_json(differences)))]
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+def csv_lines(batch: ImportBatch) -> Iterator[str]:
+    """The CSV report line by line, for a streaming response or a file."""
+    writer = csv.writer(_Echo())
+    yield "\ufeff" + writer.writerow(columns())
+    for values in rows(batch):
+        yield writer.writerow(values)
+
+
+def write_csv_to(batch: ImportBatch, out: BinaryIO) -> None:
+    for line in csv_lines(batch):
+        out.write(line.encode())
+
+
+def write_csv(batch: ImportBatch, path: Path) -> Path:
+    with open(path, "wb") as out:
+        write_csv_to(batch, out)
+    return path
+
+
+def write_xlsx(batch: ImportBatch, path: Path | BinaryIO) -> Path | BinaryIO:
+    """To a path or a binary file."""
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(_("Reconciliation"))
+    sheet.append(columns())
+    for values in rows(batch):
+        values[0] = int(values[0])
+        sheet.append(values)
+    workbook.save(path)
+    return path
+
+
+def write_reports(batch: ImportBatch, directory: Path, stem: str | None = None) -> tuple[Path, Path]:
+    """Both reports side by side: ``<stem>.xlsx`` and ``<stem>.csv``."""
+    directory.mkdir(parents=True, exist_ok=True)
+    stem = stem or f"{Path(batch.file_name).stem}-import-{batch.pk}"
+    return write_xlsx(batch, directory / f"{stem}.xlsx"), write_csv(batch, directory / f"{stem}.csv")
+
+
+def report_file_name(batch: ImportBatch, extension: str) -> str:
+    return f"{os.path.splitext(batch.file_name)[0]}-import-{batch.pk}.{extension}"

@@ -23,7 +23,7 @@ lint: $(BIN)/civicgrid
 	$(BIN)/ruff check .
 
 messages: $(BIN)/civicgrid
-	$(BIN)/civicgrid makemessages -l zh_Hans --ignore=.venv --ignore=tests --ignore=bench --ignore=examples
+	$(BIN)/civicgrid makemessages -l zh_Hans --ignore=.venv --ignore=tests --ignore=bench --ignore=examples --ignore=.civicgrid --ignore=deploy
 	$(BIN)/civicgrid compilemessages --ignore=.venv
 
 clean-data:

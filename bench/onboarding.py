@@ -40,34 +40,15 @@ import platform
 import statistics
 import sys
 import time
-from urllib.parse import urlsplit, urlunsplit
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from scratch import run_in_scratch_database, version_of  # noqa: E402
 
 N = 20  # onboardings per method
 NOOP_RUNS = 5  # runs of migrate_all with nothing pending
 CITY_CODE = "330100"
 FIRST_COUNTY = 330111  # 330111..330130: valid county codes under 3301
 MIGRATE_PREFIX = "benchmig"
-
-
-def scratch_urls(server_url: str, db_name: str) -> tuple[str, str]:
-    """(URL of the database to issue CREATE/DROP DATABASE from, URL of the scratch database)."""
-    parts = urlsplit(server_url)
-    admin_db = parts.path.lstrip("/") or "postgres"
-    if admin_db == db_name:
-        admin_db = "postgres"
-    admin = urlunsplit(parts._replace(path=f"/{admin_db}"))
-    scratch = urlunsplit(parts._replace(path=f"/{db_name}"))
-    return admin, scratch
-
-
-def recreate_database(admin_url: str, db_name: str, *, create: bool) -> None:
-    import psycopg
-    from psycopg import sql
-
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(db_name)))
-        if create:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(db_name)))
 
 
 def nearest_rank(values: list[float], pct: float) -> float:
@@ -86,29 +67,8 @@ def summary(label: str, values: list[float]) -> tuple[float, float]:
 
 
 def main() -> int:
-    server_url = os.environ.get("DATABASE_URL")
-    if not server_url or not os.environ.get("REDIS_URL"):
-        print("set DATABASE_URL (any database on the server to use) and REDIS_URL", file=sys.stderr)
-        return 2
-    db_name = os.environ.get("BENCH_DB", "civicgrid_bench")
-    admin_url, bench_url = scratch_urls(server_url, db_name)
+    return run_in_scratch_database("civicgrid_bench", run)
 
-    recreate_database(admin_url, db_name, create=True)
-    os.environ["DATABASE_URL"] = bench_url  # before django.setup(): settings read it at import
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "civicgrid.config.settings.dev")
-
-    import django
-
-    django.setup()
-    from django.db import connections
-
-    try:
-        run()
-    finally:
-        connections.close_all()
-        recreate_database(admin_url, db_name, create=False)
-        print(f"dropped scratch database {db_name}", flush=True)
-    return 0
 
 
 def run() -> None:
@@ -237,15 +197,6 @@ def run() -> None:
         f"django-tenants={version_of('django-tenants')}",
         flush=True,
     )
-
-
-def version_of(dist: str) -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version(dist)
-    except PackageNotFoundError:
-        return "?"
 
 
 if __name__ == "__main__":

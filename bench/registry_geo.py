@@ -45,7 +45,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from onboarding import recreate_database, scratch_urls  # noqa: E402
+from scratch import run_in_scratch_database  # noqa: E402
 
 COLUMNS, ROWS = 50, 40  # 2,000 grids
 CELL = 0.005  # degrees, about 500 m
@@ -122,29 +122,8 @@ def county_files(rng: random.Random) -> tuple[str, str]:
 
 
 def main() -> int:
-    server_url = os.environ.get("DATABASE_URL")
-    if not server_url or not os.environ.get("REDIS_URL"):
-        print("set DATABASE_URL (any database on the server to use) and REDIS_URL", file=sys.stderr)
-        return 2
-    db_name = os.environ.get("BENCH_DB", "civicgrid_bench_geo")
-    admin_url, bench_url = scratch_urls(server_url, db_name)
+    return run_in_scratch_database("civicgrid_bench_geo", run)
 
-    recreate_database(admin_url, db_name, create=True)
-    os.environ["DATABASE_URL"] = bench_url  # before django.setup(): settings read it at import
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "civicgrid.config.settings.dev")
-
-    import django
-
-    django.setup()
-    from django.db import connections
-
-    try:
-        run()
-    finally:
-        connections.close_all()
-        recreate_database(admin_url, db_name, create=False)
-        print(f"dropped scratch database {db_name}", flush=True)
-    return 0
 
 
 def rate(count: int, seconds: float) -> str:

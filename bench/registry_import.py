@@ -38,7 +38,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.onboarding import recreate_database, scratch_urls, version_of  # noqa: E402
+from bench.scratch import run_in_scratch_database, version_of  # noqa: E402
 
 TARGET_ROWS_PER_SECOND = 20_000
 HEADER = ["姓名", "身份证号", "手机号", "现住址", "网格编码"]
@@ -47,32 +47,14 @@ MAPPING = {"姓名": "name", "身份证号": "id_number", "手机号": "phone", 
 
 
 def main() -> int:
-    server_url = os.environ.get("DATABASE_URL")
-    if not server_url or not os.environ.get("REDIS_URL"):
-        print("set DATABASE_URL (any database on the server to use) and REDIS_URL", file=sys.stderr)
-        return 2
-    db_name = os.environ.get("BENCH_DB", "civicgrid_bench_import")
     rows = int(os.environ.get("BENCH_ROWS", "1000000"))
-    admin_url, bench_url = scratch_urls(server_url, db_name)
 
-    recreate_database(admin_url, db_name, create=True)
-    os.environ["DATABASE_URL"] = bench_url  # before django.setup(): settings read it at import
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "civicgrid.config.settings.dev")
-
-    import django
-
-    django.setup()
-    from django.db import connections
-
-    try:
+    def run_with_folder():
         with tempfile.TemporaryDirectory(prefix="civicgrid-bench-import-") as folder:
             run(rows, Path(folder))
-    finally:
-        connections.close_all()
-        if os.environ.get("BENCH_KEEP") != "1":  # BENCH_KEEP=1 leaves it for a look with psql
-            recreate_database(admin_url, db_name, create=False)
-            print(f"dropped scratch database {db_name}", flush=True)
-    return 0
+
+    return run_in_scratch_database("civicgrid_bench_import", run_with_folder)
+
 
 
 def write_csv(path: Path, rows: int, grids: list[str]) -> None:

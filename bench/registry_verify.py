@@ -38,7 +38,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from onboarding import recreate_database, scratch_urls, version_of  # noqa: E402
+from scratch import run_in_scratch_database, version_of  # noqa: E402
 
 PERSONS = int(os.environ.get("PERSONS", 1_000_000))
 ROWS = int(os.environ.get("ROWS", 70_000))
@@ -49,34 +49,8 @@ DIFFERENT_ADDRESS, DIFFERENT_NAME, NOT_FOUND, INVALID = 0.06, 0.01, 0.05, 0.01
 
 
 def main() -> int:
-    server_url = os.environ.get("DATABASE_URL")
-    if not server_url or not os.environ.get("REDIS_URL"):
-        print("set DATABASE_URL (any database on the server to use) and REDIS_URL", file=sys.stderr)
-        return 2
-    db_name = os.environ.get("BENCH_DB", "civicgrid_bench_verify")
-    admin_url, bench_url = scratch_urls(server_url, db_name)
-    # CREATE/DROP DATABASE from the maintenance database: the one named in DATABASE_URL
-    # may not exist (tests create their own from it).
-    admin_url = scratch_urls(admin_url, "postgres")[1]
-    recreate_database(admin_url, db_name, create=True)
-    os.environ["DATABASE_URL"] = bench_url  # before django.setup(): settings read it at import
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "civicgrid.config.settings.dev")
+    return run_in_scratch_database("civicgrid_bench_verify", run)
 
-    import django
-
-    django.setup()
-    from django.conf import settings
-    from django.db import connections
-
-    # Query logging under DEBUG would charge the naive loop for 70,000 log entries.
-    settings.DEBUG = False
-    try:
-        run()
-    finally:
-        connections.close_all()
-        recreate_database(admin_url, db_name, create=False)
-        print(f"dropped scratch database {db_name}", flush=True)
-    return 0
 
 
 def load_persons(grids) -> tuple[list, dict[str, str]]:

@@ -1,0 +1,71 @@
+"""Scratch databases for the benchmarks: each benchmark makes its own database on
+the server named by DATABASE_URL, runs inside it, and drops it at the end.
+
+BENCH_DB overrides the database name; BENCH_KEEP=1 leaves it for a look with psql.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from urllib.parse import urlsplit, urlunsplit
+
+
+def scratch_urls(server_url: str, db_name: str) -> tuple[str, str]:
+    """(URL of the maintenance database to issue CREATE/DROP DATABASE from, URL of the
+    scratch database). The database named in DATABASE_URL may not exist, so the
+    maintenance database is always ``postgres``."""
+    parts = urlsplit(server_url)
+    admin = urlunsplit(parts._replace(path="/postgres"))
+    scratch = urlunsplit(parts._replace(path=f"/{db_name}"))
+    return admin, scratch
+
+
+def recreate_database(admin_url: str, db_name: str, *, create: bool) -> None:
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(db_name)))
+        if create:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(db_name)))
+
+
+def version_of(dist: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(dist)
+    except PackageNotFoundError:
+        return "?"
+
+
+def run_in_scratch_database(default_name: str, run: Callable[[], None]) -> int:
+    """Create the scratch database, set Django up on it, run, drop it. Returns an exit code."""
+    server_url = os.environ.get("DATABASE_URL")
+    if not server_url or not os.environ.get("REDIS_URL"):
+        print("set DATABASE_URL (any database on the server to use) and REDIS_URL", file=sys.stderr)
+        return 2
+    db_name = os.environ.get("BENCH_DB", default_name)
+    admin_url, bench_url = scratch_urls(server_url, db_name)
+    recreate_database(admin_url, db_name, create=True)
+    os.environ["DATABASE_URL"] = bench_url  # before django.setup(): settings read it at import
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "civicgrid.config.settings.dev")
+
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.db import connections
+
+    # Query logging under DEBUG would charge every measured query for its log entry.
+    settings.DEBUG = False
+    try:
+        run()
+    finally:
+        connections.close_all()
+        if os.environ.get("BENCH_KEEP") != "1":
+            recreate_database(admin_url, db_name, create=False)
+            print(f"dropped scratch database {db_name}", flush=True)
+    return 0

@@ -82,3 +82,20 @@ class UnmaskForm(forms.Form):
 
     def add_action_error(self, error: ValidationError) -> None:
         self.add_error("purpose", error)
+
+
+class PersonCreateForm(forms.Form):
+    """What a grid worker fills in on a household visit; checks live in ``actions.create_person``."""
+
+    name = forms.CharField(label=_l("Name"), max_length=60)
+    id_number = forms.CharField(label=_l("ID number"), max_length=18)
+    phone = forms.CharField(label=_l("Phone"), max_length=20, required=False)
+    grid = forms.ChoiceField(label=_l("Grid"))
+    residence = forms.ChoiceField(label=_l("Residence"), choices=Person.Residence.choices)
+    registered_address = forms.CharField(label=_l("Registered address"), max_length=200, required=False)
+    actual_address = forms.CharField(label=_l("Actual address"), max_length=200, required=False)
+
+    def __init__(self, *args, grids, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.grids = {g.code: g for g in grids}
+        self.fields["grid"].choices = [(g.code, f"{g.name} ({g.code})") for g in grids]

@@ -10,6 +10,7 @@ from . import views
 urlpatterns = [
     path("", views.home, name="registry-home"),
     path("persons/", views.person_list, name="registry-persons"),
+    path("persons/new/", views.person_create, name="registry-person-create"),
     path("persons/<int:pk>/", views.person_detail, name="registry-person"),
     path("persons/<int:pk>/unmask/", views.person_unmask, name="registry-person-unmask"),
     path("households/", views.household_list, name="registry-households"),

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.shortcuts import render
+from django.http import Http404
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_POST
@@ -18,7 +19,7 @@ from civicgrid.platform.accounts.access import staff_required
 
 from . import actions, selectors
 from .exports import COLUMNS, table_rows
-from .forms import CareRecordSearchForm, PersonSearchForm, RegistrySearchForm, UnmaskForm
+from .forms import CareRecordSearchForm, PersonCreateForm, PersonSearchForm, RegistrySearchForm, UnmaskForm
 from .models import Building, CareRecord, House, Household, Organisation, Person, Place, Thing
 
 PAGE_SIZE = 50
@@ -60,6 +61,8 @@ def _list_page(request, *, model, form, rows, links=None):
         "query": query.urlencode(),
         "export_csv": reverse(f"api-registry-{plural}-export", kwargs={"fmt": "csv"}),
         "export_xlsx": reverse(f"api-registry-{plural}-export", kwargs={"fmt": "xlsx"}),
+        "create_url": reverse("registry-person-create")
+        if model is Person and selectors.can_write(request.staff) else "",
     })
 
 
@@ -161,3 +164,27 @@ def person_unmask(request, pk):
     label = dict(form.fields["field"].choices)[form.cleaned_data["field"]]
     return _person_page(request, person, unmask_form=UnmaskForm(),
                         unmasked={"label": label, "value": value})
+
+
+@staff_required()
+def person_create(request):
+    """Register a person in one of the actor's grids (a grid worker's household visit)."""
+    if not selectors.can_write(request.staff):
+        raise Http404
+    from civicgrid.platform.org.selectors import grids_for
+
+    form = PersonCreateForm(request.POST or None, grids=list(grids_for(request.staff)))
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            person = actions.create_person(
+                staff=request.staff, name=data["name"], id_number=data["id_number"], phone=data["phone"],
+                grid=form.grids[data["grid"]], residence=data["residence"],
+                registered_address=data["registered_address"], actual_address=data["actual_address"])
+        except ValidationError as problems:
+            for field, messages in problems.message_dict.items():
+                for message in messages:
+                    form.add_error(field if field in form.fields else None, message)
+        else:
+            return redirect("registry-person", person.pk)
+    return render(request, "registry/person_form.html", {"form": form, "sections": _sections(Person)})

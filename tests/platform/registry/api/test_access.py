@@ -13,7 +13,8 @@ from civicgrid.platform.audit.models import AuditEntry
 from .conftest import EVERYONE, SHANGCHENG, YUHANG, counts
 
 ROUTE_NAMES = [
-    "registry-home", "registry-persons", "registry-person", "registry-person-unmask", "registry-households",
+    "registry-home", "registry-persons", "registry-person", "registry-person-unmask", "registry-person-create",
+    "registry-households",
     "registry-buildings", "registry-houses", "registry-places", "registry-organisations", "registry-things",
     "registry-care-records",
     "api-registry-persons-unmask", "api-registry-care-kinds", "api-registry-care-kinds-detail",
@@ -57,6 +58,8 @@ def requests_for(registry) -> list[tuple[str, str, str, dict | None]]:
         ("registry-person", "get", f"/registry/persons/{person.pk}/", None),
         ("registry-person-unmask", "post-form", f"/registry/persons/{person.pk}/unmask/",
          {"field": "id_number", "purpose": "核实身份信息"}),
+        ("registry-person-create", "post-form", "/registry/persons/new/",
+         {**new_person, "residence": "registered", "phone": "", "registered_address": "", "actual_address": ""}),
         ("api-registry-persons-unmask", "post", f"{api}/persons/{person.pk}/unmask/",
          {"field": "id_number", "purpose": "核实身份信息"}),
         ("api-registry-care-kinds", "get", f"{api}/care-kinds/", None),

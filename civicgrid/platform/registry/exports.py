@@ -20,6 +20,8 @@ from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _l
 
+from civicgrid.platform.files.spreadsheets import defuse
+
 from .models import Building, CareRecord, House, Household, Organisation, Person, Place, Thing
 from .protection import mask_name
 
@@ -137,8 +139,6 @@ COLUMNS: dict[type, list[Column]] = {
 # second with openpyxl's pure-Python writer): past this, CSV streams instead.
 XLSX_MAX_ROWS = 50_000
 
-# Spreadsheet programs run a cell that starts with these as a formula (CSV injection).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def cell(value) -> object:
@@ -153,8 +153,7 @@ def cell(value) -> object:
         return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
     if isinstance(value, datetime.date):
         return value.isoformat()
-    text = str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    return defuse(value)
 
 
 def table_rows(rows: Iterable, columns: list[Column]) -> Iterator[list]:

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import codecs
 import csv
-import datetime
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+
+from civicgrid.platform.files.spreadsheets import cell_text
 
 BLOCK_BYTES = 1 << 20
 XLSX_BATCH_ROWS = 5000
@@ -142,16 +143,6 @@ def csv_blocks(stream: BinaryIO, layout: FileLayout, block_bytes: int = BLOCK_BY
         line += piece.count(b"\n")
 
 
-def _cell(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, datetime.datetime):
-        return value.date().isoformat()
-    return str(value)
-
-
 def _xlsx_rows(stream: BinaryIO) -> Iterator[tuple[int, list[str]]]:
     from openpyxl import load_workbook
 
@@ -162,7 +153,7 @@ def _xlsx_rows(stream: BinaryIO) -> Iterator[tuple[int, list[str]]]:
         raise ValidationError(_("The file could not be read as an Excel (XLSX) workbook."), code="xlsx") from exc
     try:
         for number, row in enumerate(workbook.active.iter_rows(values_only=True), start=1):
-            yield number, [_cell(v) for v in row]
+            yield number, [cell_text(v) for v in row]
     finally:
         workbook.close()
 

@@ -18,18 +18,12 @@ from typing import BinaryIO
 from django.db import connection
 from django.utils.translation import gettext as _
 
+from civicgrid.platform.files.spreadsheets import defuse
 from civicgrid.platform.registry.models import Person
 
 from .models import Field, ImportBatch, ImportMatch, ImportRow, Outcome
 
-# A cell starting with one of these is a formula to spreadsheet programs: defuse it.
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 CHUNK = 5000
-
-
-def _safe(value) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_START) else text
 
 
 def columns() -> list[str]:
@@ -73,8 +67,8 @@ def rows(batch: ImportBatch) -> Iterator[list[str]]:
         """, [batch.pk])
         while block := cursor.fetchmany(CHUNK):
             for line, outcome, name, id_masked, phone_masked, grid_code, errors, differences in block:
-                yield [str(line), labels[outcome], _safe(name), id_masked, phone_masked, _safe(grid_code),
-                       _safe("; ".join(_json(errors) or [])), _safe(describe_differences(_json(differences)))]
+                yield [str(line), labels[outcome], defuse(name), id_masked, phone_masked, defuse(grid_code),
+                       defuse("; ".join(_json(errors) or [])), defuse(describe_differences(_json(differences)))]
 
 
 class _Echo:

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import codecs
 import csv
-import datetime
 import io
 from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
+
+from civicgrid.platform.files.spreadsheets import cell_text, defuse
 
 from .actions import Field, Outcome, Result, Row, normalise_address
 
@@ -28,8 +29,6 @@ HEADERS = {
 }
 DEFAULT_HEADERS_HINT = "姓名 / 身份证号 / 地址, name / id_number / address"
 ZIP_MAGIC = b"PK\x03\x04"
-# A cell starting with one of these is a formula to Excel (and to openpyxl): defuse it.
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _header_key(text: str) -> str:
@@ -49,16 +48,6 @@ def decode_text(data: bytes) -> str:
             continue
     raise ValidationError(_("The file is neither UTF-8 nor GBK text, nor an Excel (XLSX) workbook."),
                           code="encoding")
-
-
-def _cell(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, datetime.datetime):
-        return value.date().isoformat()
-    return str(value)
 
 
 def read_table(data: bytes, filename: str = "") -> list[list[str]]:
@@ -85,7 +74,7 @@ def _read_xlsx(data: bytes) -> list[list[str]]:
     except Exception as exc:  # openpyxl raises many kinds for a damaged or foreign file
         raise ValidationError(_("The file could not be read as an Excel (XLSX) workbook."), code="xlsx") from exc
     try:
-        return [[_cell(v) for v in row] for row in workbook.active.iter_rows(values_only=True)]
+        return [[cell_text(v) for v in row] for row in workbook.active.iter_rows(values_only=True)]
     finally:
         workbook.close()
 
@@ -137,10 +126,6 @@ def read_rows(data: bytes, filename: str = "", mapping: dict[str, str] | None = 
 # --- results out ------------------------------------------------------------------
 
 
-def _safe(text: str) -> str:
-    return f"'{text}" if text and text.startswith(FORMULA_START) else text
-
-
 def outcome_label(outcome: str) -> str:
     return str(Outcome(outcome).label)
 
@@ -156,7 +141,7 @@ def result_header() -> list[str]:
 
 
 def result_cells(result: Result) -> list:
-    return [result.line, _safe(result.name), result.id_number, _safe(result.address), outcome_label(result.outcome),
+    return [result.line, defuse(result.name), result.id_number, defuse(result.address), outcome_label(result.outcome),
             result.outcome, differences_label(result.differences), result.reason]
 
 

@@ -1,0 +1,26 @@
+"""Cells of the spreadsheets people upload and download (CSV and XLSX), in one place
+for every import, verification and export."""
+
+from __future__ import annotations
+
+import datetime
+
+# Spreadsheet programs run a cell that starts with one of these as a formula (CSV injection).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def defuse(value) -> str:
+    """Text for a cell of a file we hand out: a leading apostrophe keeps a formula inert."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def cell_text(value) -> str:
+    """An XLSX cell read back as the text a person typed: 2.0 → "2", a date without its time."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime.datetime):
+        return value.date().isoformat()
+    return str(value)

@@ -3,6 +3,7 @@ for every import, verification and export."""
 
 from __future__ import annotations
 
+import codecs
 import datetime
 
 # Spreadsheet programs run a cell that starts with one of these as a formula (CSV injection).
@@ -24,3 +25,18 @@ def cell_text(value) -> str:
     if isinstance(value, datetime.datetime):
         return value.date().isoformat()
     return str(value)
+
+
+def decode_text(data: bytes) -> str | None:
+    """Text of an uploaded CSV as spreadsheets in China save it: UTF-8 (with or without
+    BOM), GBK (read as GB 18030, its superset), or UTF-16 with its byte-order mark
+    (Excel's "Unicode text"). None when it is none of them; the caller says why."""
+    encodings = ["utf-8-sig", "gb18030"]
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encodings.insert(0, "utf-16")
+    for encoding in encodings:
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return None

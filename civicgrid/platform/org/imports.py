@@ -21,6 +21,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from civicgrid.platform.audit.actions import record
+from civicgrid.platform.files.spreadsheets import decode_text
 
 from .actions import create_org_unit, set_grid_boundary
 from .geometry import validate_boundary
@@ -65,14 +66,10 @@ def decode(data: bytes | str) -> str:
     """UTF-8 (with or without BOM) or GBK, as spreadsheets in China save them."""
     if isinstance(data, str):
         return data
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("gb18030")  # a superset of GBK
-    except UnicodeDecodeError as exc:
-        raise ValidationError(_("The file is neither UTF-8 nor GBK text.")) from exc
+    text = decode_text(data)
+    if text is None:
+        raise ValidationError(_("The file is neither UTF-8 nor GBK text."))
+    return text
 
 
 def _noop(done: int, total: int, phase: str) -> None:

@@ -7,7 +7,6 @@ whichever way it comes in, and every result file masks ID numbers the same way
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
 from collections.abc import Iterable
@@ -16,7 +15,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
-from civicgrid.platform.files.spreadsheets import cell_text, defuse
+from civicgrid.platform.files.spreadsheets import cell_text, decode_text, defuse
 
 from .actions import Field, Outcome, Result, Row, normalise_address
 
@@ -35,17 +34,10 @@ def _header_key(text: str) -> str:
     return normalise_address(text).replace("_", "").replace("-", "")
 
 
-def decode_text(data: bytes) -> str:
-    # UTF-16 only with its byte-order mark (Excel's "Unicode text"); GB 18030 reads
-    # every GBK and GB 2312 file.
-    encodings = ["utf-8-sig", "gb18030"]
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        encodings.insert(0, "utf-16")
-    for encoding in encodings:
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
+def decode_upload(data: bytes) -> str:
+    text = decode_text(data)
+    if text is not None:
+        return text
     raise ValidationError(_("The file is neither UTF-8 nor GBK text, nor an Excel (XLSX) workbook."),
                           code="encoding")
 
@@ -54,7 +46,7 @@ def read_table(data: bytes, filename: str = "") -> list[list[str]]:
     """Every line of the file's first sheet as text cells."""
     if data.startswith(ZIP_MAGIC) or filename.lower().endswith((".xlsx", ".xlsm")):
         return _read_xlsx(data)
-    text = decode_text(data)
+    text = decode_upload(data)
     try:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",\t;")
     except csv.Error:

@@ -38,7 +38,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.scratch import run_in_scratch_database, version_of  # noqa: E402
+from bench.scratch import python_speed, run_in_scratch_database, version_of  # noqa: E402
 
 TARGET_ROWS_PER_SECOND = 20_000
 HEADER = ["姓名", "身份证号", "手机号", "现住址", "网格编码"]
@@ -161,7 +161,7 @@ def run(rows: int, folder: Path) -> None:
     print(
         f"machine cpus={cpus} usable={usable} loadavg={load} python={platform.python_version()} "
         f"postgresql={pg_version} django={__import__('django').get_version()} "
-        f"psycopg={version_of('psycopg')} cryptography={version_of('cryptography')}",
+        f"psycopg={version_of('psycopg')} cryptography={version_of('cryptography')} {python_speed()}",
         flush=True,
     )
 

@@ -69,3 +69,16 @@ def run_in_scratch_database(default_name: str, run: Callable[[], None]) -> int:
             recreate_database(admin_url, db_name, create=False)
             print(f"dropped scratch database {db_name}", flush=True)
     return 0
+
+
+def python_speed() -> str:
+    """A fixed pure-Python loop, timed: the same machine runs at different speeds on
+    different days, and this shows how fast it was during a run (lower is faster)."""
+    import time
+
+    best = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        sum(i * i for i in range(10**7))
+        best = min(best, time.perf_counter() - started)
+    return f"pyspeed={best:.2f}s"

@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from civicgrid.platform.accounts.staff.models import StaffProfile
 from civicgrid.platform.audit.actions import record
 
-from . import pipeline, reading
+from . import bulk, pipeline, reading
 from .models import REQUIRED_FIELDS, Field, ImportBatch, Outcome
 from .progress import Reporter
 from .selectors import can_import, source_departments
@@ -166,8 +166,12 @@ def run_import(*, batch: ImportBatch, progress=None) -> ImportBatch:
                 if missing:
                     raise ValidationError(_("The file has no column %(column)s.") % {"column": missing[0]})
                 reporter.phase("reading", 0, batch.file_size)
-                staged = pipeline.stage(batch, stream, layout, reporter.reading)
-            _check_and_apply(batch, staged, reporter)
+                if pipeline.use_pool(batch.file_size):
+                    staged = _stage_and_apply(batch, stream, layout, reporter)
+                else:
+                    staged = pipeline.stage(batch, stream, layout, reporter.reading)
+            if staged is not None:
+                _check_and_apply(batch, staged, reporter)
     except Exception as exc:
         logger.exception("registry import %s failed", batch.pk)
         pipeline.discard_rows(batch.pk)
@@ -179,6 +183,33 @@ def run_import(*, batch: ImportBatch, progress=None) -> ImportBatch:
                department=batch.department.code, error=batch.error[:500])
     reporter.phase("done", batch.total_rows, batch.total_rows)
     return batch
+
+
+class _Stopped(Exception):
+    """Rolls back an overlapped apply; carries what was staged."""
+
+    def __init__(self, staged: pipeline.Staged):
+        self.staged = staged
+
+
+def _stage_and_apply(batch: ImportBatch, stream, layout, reporter: Reporter) -> pipeline.Staged | None:
+    """A big file: apply each chunk while the next ones are read (``bulk``).
+    None once applied; what was staged when a bad row or a repeated ID number
+    stopped it, the transaction rolled back, for the ordinary path to decide."""
+    applier = bulk.OverlappedApply(batch)
+    try:
+        with transaction.atomic():
+            pipeline.more_memory_for_this_transaction()
+            pipeline.lock_registry_imports()
+            staged = pipeline.stage_overlapped(batch, stream, layout, reporter.reading, applier)
+            if applier.stopped:
+                raise _Stopped(staged)
+            reporter.phase("applying")
+            applier.finish()
+            _finish_apply(batch)
+    except _Stopped as stop:
+        return stop.staged
+    return None
 
 
 def _check_and_apply(batch: ImportBatch, staged: pipeline.Staged, reporter: Reporter) -> None:

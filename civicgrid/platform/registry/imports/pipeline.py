@@ -7,13 +7,15 @@ The caller (``actions.run_import``) owns the transactions and the audit row.
 from __future__ import annotations
 
 import multiprocessing
+import threading
 from array import array
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing
 from typing import BinaryIO, NamedTuple
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.utils.translation import gettext as _
 
 from civicgrid.platform.org.models import OrgUnit
@@ -154,6 +156,78 @@ def stage(batch: ImportBatch, stream: BinaryIO, layout: reading.FileLayout, prog
     return Staged(total_rows, bad_rows, watch.repeated)
 
 
+ChunkHandler = Callable[[validation.Chunk, RepeatWatch, int, int], None]
+
+
+def stage_overlapped(batch: ImportBatch, stream: BinaryIO, layout: reading.FileLayout, progress: Progress,
+                     on_chunk: ChunkHandler) -> Staged:
+    """``stage`` for big files, with three things at work at once: the worker
+    processes check chunk n+2, a thread COPies chunk n+1 into the staging table
+    (on a connection of its own, committing each chunk), and this thread hands
+    chunk n to ``on_chunk(chunk, watch, done, total)``, which may apply it inside
+    the caller's open transaction. ``done`` and ``total`` are what ``progress`` hears.
+    """
+    work = chunks(batch, stream, layout, rules_for(batch, layout))
+    watch, total_rows, bad_rows = RepeatWatch(), 0, 0
+    with StagingThread(connection.tenant) as staging, closing(work.results):
+        staging.run(_discard_rows, batch.pk).result()
+        waiting: deque = deque()  # (chunk, its COPY, position) not yet handed on
+
+        def hand_on():
+            chunk, copied, done = waiting.popleft()
+            copied.result()
+            on_chunk(chunk, watch, done, work.size)
+            progress(done, work.size)
+
+        for chunk in work.results:
+            total_rows += chunk.rows
+            bad_rows += chunk.bad
+            watch.add(chunk)
+            waiting.append((chunk, staging.run(_copy_chunk, chunk.data), work.positions.popleft()))
+            if len(waiting) > 1:
+                hand_on()
+        while waiting:
+            hand_on()
+    return Staged(total_rows, bad_rows, watch.repeated)
+
+
+def _copy_chunk(cursor, data: bytes) -> None:
+    with cursor.cursor.copy(copy_sql()) as copy:
+        copy.write(data)
+
+
+class StagingThread:
+    """One thread with its own connection to the tenant's schema, in autocommit:
+    what it writes is committed at once and seen by the caller's transaction."""
+
+    def __init__(self, tenant):
+        self.tenant = tenant
+        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="registry-import-staging")
+        self.local = threading.local()
+
+    def run(self, fn, *args) -> Future:
+        return self.executor.submit(self._in_thread, fn, *args)
+
+    def _in_thread(self, fn, *args):
+        if not hasattr(self.local, "connection"):
+            # Django connections belong to the thread that opens them.
+            self.local.connection = connections.create_connection(DEFAULT_DB_ALIAS)
+            self.local.connection.set_tenant(self.tenant)
+        with self.local.connection.cursor() as cursor:
+            return fn(cursor, *args)
+
+    def _close(self):
+        if hasattr(self.local, "connection"):
+            self.local.connection.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.executor.submit(self._close).result()
+        self.executor.shutdown()
+
+
 def mark_duplicates(batch: ImportBatch) -> int:
     """Every row whose ID number is also on another row is bad, naming the other lines."""
     before, after = (_("The same ID number is also on line %(lines)s.") % {"lines": "\x00"}).split("\x00")
@@ -195,13 +269,21 @@ _PAIRS = {
 }
 
 
-def _params(batch: ImportBatch) -> dict:
-    return {"batch": batch.pk, "source": batch.source, "new": Outcome.NEW, "updated": Outcome.UPDATED,
+Lines = tuple[int, int] | None  # first and last file line of a chunk; None = the whole batch
+
+
+def _in(lines: Lines) -> str:
+    return " AND s.line BETWEEN %(first)s AND %(last)s" if lines else ""
+
+
+def _params(batch: ImportBatch, lines: Lines = None) -> dict:
+    first, last = lines or (0, 0)
+    return {"batch": batch.pk, "first": first, "last": last, "source": batch.source, "new": Outcome.NEW, "updated": Outcome.UPDATED,
             "unchanged": Outcome.UNCHANGED, "conflicting": Outcome.CONFLICTING,
             "registered": Person.Residence.REGISTERED}
 
 
-def classify(batch: ImportBatch) -> None:
+def classify(batch: ImportBatch, lines: Lines = None) -> None:
     """Match good rows to the registry by blind index: unchanged, updated (same
     source, different values) or conflicting (another source, different values).
     Rows without a match stay ``new``."""
@@ -220,8 +302,18 @@ def classify(batch: ImportBatch) -> None:
             JOIN {PERSONS} p ON p.id_number_index = s.id_index
             LEFT JOIN {UNITS} g ON g.id = p.grid_id
             LEFT JOIN {HOUSEHOLDS} h ON h.id = p.household_id
-            WHERE s.batch_id = %(batch)s AND s.outcome = %(new)s
-        """, _params(batch))
+            WHERE s.batch_id = %(batch)s AND s.outcome = %(new)s{_in(lines)}
+        """, _params(batch, lines))
+
+
+def known_rows(batch: ImportBatch, lines: Lines = None) -> int:
+    """Good rows among ``lines`` whose ID number the registry already has."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"""
+            SELECT count(*) FROM {ROWS} s JOIN {PERSONS} p ON p.id_number_index = s.id_index
+            WHERE s.batch_id = %(batch)s AND s.outcome = %(new)s{_in(lines)}
+        """, _params(batch, lines))
+        return cursor.fetchone()[0]
 
 
 def fill_registry_phones(batch: ImportBatch) -> None:
@@ -239,17 +331,17 @@ def fill_registry_phones(batch: ImportBatch) -> None:
             "WHERE batch_id = %s AND line = %s", values)
 
 
-def apply(batch: ImportBatch, counts: dict[str, int]) -> None:
+def apply(batch: ImportBatch, counts: dict[str, int], lines: Lines = None) -> None:
     """Insert the new persons (and the households the file names). Statements with
     nothing to do (``counts``) are skipped: each would read every staged row.
     Updates follow in ``update_changed_persons``."""
     if counts[Outcome.NEW] or counts[Outcome.UPDATED]:
-        insert_households(batch)
+        insert_households(batch, lines)
     if counts[Outcome.NEW]:
-        insert_new_persons(batch)
+        insert_new_persons(batch, lines)
 
 
-def insert_households(batch: ImportBatch) -> None:
+def insert_households(batch: ImportBatch, lines: Lines = None) -> None:
     """Households the file names and the registry lacks, for new and updated rows."""
     if Field.HOUSEHOLD not in batch.column_mapping.values():
         return
@@ -261,12 +353,12 @@ def insert_households(batch: ImportBatch) -> None:
             FROM {ROWS} s LEFT JOIN {MATCHES} m ON m.batch_id = s.batch_id AND m.line = s.line
             WHERE s.batch_id = %(batch)s AND s.outcome = %(new)s AND s.household_number <> ''
               AND (m.outcome IS NULL OR m.outcome = %(updated)s)
-              AND NOT EXISTS (SELECT 1 FROM {HOUSEHOLDS} h WHERE h.number = s.household_number)
+              AND NOT EXISTS (SELECT 1 FROM {HOUSEHOLDS} h WHERE h.number = s.household_number){_in(lines)}
             ORDER BY s.household_number, s.line
-        """, _params(batch))
+        """, _params(batch, lines))
 
 
-def insert_new_persons(batch: ImportBatch) -> None:
+def insert_new_persons(batch: ImportBatch, lines: Lines = None) -> None:
     with connection.cursor() as cursor:
         cursor.execute(f"""
             INSERT INTO {PERSONS} (created_at, updated_at, source, grid_id, name, id_number_encrypted,
@@ -277,10 +369,10 @@ def insert_new_persons(batch: ImportBatch) -> None:
                    COALESCE(NULLIF(s.residence, ''), %(registered)s), s.registered_address, s.actual_address, h.id
             FROM {ROWS} s LEFT JOIN {HOUSEHOLDS} h ON s.household_number <> '' AND h.number = s.household_number
             WHERE s.batch_id = %(batch)s AND s.outcome = %(new)s
-              AND NOT EXISTS (SELECT 1 FROM {MATCHES} m WHERE m.batch_id = s.batch_id AND m.line = s.line)
+              AND NOT EXISTS (SELECT 1 FROM {MATCHES} m WHERE m.batch_id = s.batch_id AND m.line = s.line){_in(lines)}
             -- In index order: neighbouring keys land on the same pages of the unique index.
             ORDER BY s.id_index
-        """, _params(batch))
+        """, _params(batch, lines))
 
 
 def update_changed_persons(batch: ImportBatch) -> None:
@@ -315,8 +407,12 @@ def outcome_counts(batch: ImportBatch) -> dict[str, int]:
 
 def discard_rows(batch_id: int) -> None:
     with connection.cursor() as cursor:
-        cursor.execute(f"DELETE FROM {MATCHES} WHERE batch_id = %s", [batch_id])
-        cursor.execute(f"DELETE FROM {ROWS} WHERE batch_id = %s", [batch_id])
+        _discard_rows(cursor, batch_id)
+
+
+def _discard_rows(cursor, batch_id: int) -> None:
+    cursor.execute(f"DELETE FROM {MATCHES} WHERE batch_id = %s", [batch_id])
+    cursor.execute(f"DELETE FROM {ROWS} WHERE batch_id = %s", [batch_id])
 
 
 def lock_registry_imports() -> None:

@@ -118,9 +118,10 @@ def _first_unreadable_line(stream: BinaryIO, encoding: str, start: int) -> int |
             return None
 
 
-def csv_blocks(stream: BinaryIO, layout: FileLayout, block_bytes: int = BLOCK_BYTES
+def csv_blocks(stream: BinaryIO, layout: FileLayout, block_bytes: int | None = None
                ) -> Iterator[tuple[bytes, int, int]]:
     """(bytes, line of its first row, bytes read so far) for the data rows, cut on row boundaries."""
+    block_bytes = block_bytes or BLOCK_BYTES
     stream.seek(layout.data_offset)
     line, carry, position = 2, b"", layout.data_offset
     while True:

@@ -79,6 +79,7 @@ def seed_demo(*, progress=None) -> list[DemoAccount]:
         accounts.append(DemoAccount(tenant.primary_domain, result.admin_username, StaffRole.COUNTY_ADMIN.label))
         with tenant_context(tenant):
             tree = build_demo_tree(center=centre)
+            add_default_departments(tree)
             for suffix, role, scope_code, title in STAFF:
                 username = f"{tenant.schema_name}_{suffix}"
                 if not User.objects.filter(username=username).exists():
@@ -92,6 +93,16 @@ def seed_demo(*, progress=None) -> list[DemoAccount]:
     if progress:
         progress(len(TENANTS), len(TENANTS), _("done"))
     return accounts
+
+
+def add_default_departments(tree: dict) -> None:
+    """Every department the province's categories route to, so demo cases dispatch."""
+    from civicgrid.platform.cases.defaults import DEFAULT_DEPARTMENTS
+    from civicgrid.platform.org.actions import create_department
+
+    for item in DEFAULT_DEPARTMENTS:
+        if item.code not in tree and not Department.objects.filter(code=item.code).exists():
+            tree[item.code] = create_department(code=item.code, name=item.name, acting_user=None)
 
 
 DEMO_PEOPLE_PER_TENANT = 48

@@ -87,6 +87,7 @@ TENANT_APPS = [
     "civicgrid.platform.audit",
     "civicgrid.platform.files",
     "civicgrid.platform.notifications",
+    "civicgrid.platform.cases",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -173,6 +174,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "civicgrid.tenants.tasks.refresh_all_tenant_health",
         "schedule": 300.0,
     },
+    "relay-outboxes": {
+        "task": "civicgrid.platform.notifications.tasks.relay_all_outboxes",
+        "schedule": 60.0,
+    },
 }
 
 # --- object storage ---------------------------------------------------------
@@ -248,6 +253,7 @@ SPECTACULAR_SETTINGS = {
 # the county admin exists. Later modules append theirs (categories, calendar, plugins).
 CIVICGRID_ONBOARDING_STEPS: list[str] = [
     "civicgrid.platform.registry.onboarding.seed_care_kinds",
+    "civicgrid.platform.cases.onboarding.seed_categories",
 ]
 
 LOGGING = {

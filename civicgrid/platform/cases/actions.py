@@ -1,0 +1,477 @@
+"""Every change to a case, one function per action.
+
+Each action takes the acting staff member explicitly, locks the case row,
+checks the expected version (a client acting on an old view gets a conflict),
+the transition, the role and the scope (what the actor may not see or do is
+not found), then changes the case, appends to its timeline, writes audit,
+stores notifications and emits an outbox event — all in one transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from decimal import Decimal, InvalidOperation
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from civicgrid.platform.accounts.staff.models import StaffProfile, StaffRole
+from civicgrid.platform.audit.actions import record
+from civicgrid.platform.notifications.outbox import emit
+from civicgrid.platform.org import geo
+from civicgrid.platform.org.models import Department, OrgUnit
+from civicgrid.platform.registry import protection
+from civicgrid.platform.registry.identity import normalise_phone
+
+from . import deadlines, notify, rules
+from .models import Case, CaseEvent, Category, ExtensionRequest, Level, Source, Status, Supervision, Urgency
+from .numbers import next_number
+from .selectors import case_for, cases_for, leaf_categories
+
+REOPEN_DAYS = getattr(settings, "CIVICGRID_REOPEN_DAYS", 15)
+
+
+class CaseConflict(Exception):
+    """Someone else moved the case first (or it is not in a state for this action)."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+# --- reporting ----------------------------------------------------------------------
+
+
+def report_case(*, staff: StaffProfile | None, category: Category | str, title: str, description: str = "",
+                source: str, latitude: float | None = None, longitude: float | None = None, address: str = "",
+                urgency: str = "", reporter_name: str = "", reporter_phone: str = "", reporter_email: str = "",
+                persons: Iterable = (), places: Iterable = (), actor=None) -> Case:
+    """A new case. ``staff`` is None for reports from outside the console (resident
+    site, Open311, hotline integrations); ``actor`` is then the user, if any."""
+    if staff is not None and staff.role not in rules.REPORTER_ROLES:
+        raise Http404
+    category = _leaf(category)
+    errors = {}
+    title = (title or "").strip()
+    if not title:
+        errors["title"] = _("Give the case a title.")
+    if source not in Source.values:
+        errors["source"] = _("Unknown source %(source)s.") % {"source": source}
+    urgency = urgency or category.urgency
+    if urgency not in Urgency.values:
+        errors["urgency"] = _("Urgency must be one of %(values)s.") % {"values": ", ".join(Urgency.values)}
+    grid = None
+    if (latitude is None) != (longitude is None):
+        errors["location"] = _("Give both latitude and longitude, or neither.")
+    elif latitude is not None:
+        if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+            errors["location"] = _("The location is not a valid latitude and longitude.")
+        else:
+            grid = geo.locate_grid(longitude, latitude)
+    if latitude is None and not address.strip():
+        errors["location"] = _("Give the location: a point on the map or an address.")
+    phone_index, phone_encrypted = "", None
+    if reporter_phone:
+        try:
+            phone = normalise_phone(reporter_phone)
+            phone_index, phone_encrypted = protection.blind_index(phone, "phone"), protection.encrypt(phone)
+        except ValidationError as exc:
+            errors["reporter_phone"] = exc.messages[0]
+    if errors:
+        raise ValidationError(errors)
+    if staff is not None and staff.role == StaffRole.GRID_WORKER and grid is None:
+        grid = staff.scope_org_unit  # reported by hand in their own grid
+
+    user = staff.user if staff is not None else actor
+    now = timezone.now()
+    calendar = deadlines.tenant_calendar()
+    with transaction.atomic():
+        case = Case.objects.create(
+            number=next_number(now), title=title[:200], description=description, category=category,
+            source=source, urgency=urgency, level=_initial_level(source, grid), reporter=user,
+            reporter_name=reporter_name[:100], reporter_phone_encrypted=phone_encrypted,
+            reporter_phone_index=phone_index, reporter_email=reporter_email, latitude=latitude,
+            longitude=longitude, address=address[:300], grid=grid, org_path=grid.path if grid else "",
+            reported_at=now, accept_due=deadlines.accept_due(category, urgency, now, calendar),
+        )
+        if persons:
+            case.persons.set(persons)
+        if places:
+            case.places.set(places)
+        _after(case, action="report", from_status="", actor=user, comment="", data={"source": source})
+    return case
+
+
+def _leaf(category: Category | str) -> Category:
+    if isinstance(category, Category):
+        code = category.code
+    else:
+        code = str(category or "")
+    found = leaf_categories().filter(code=code).first()
+    if found is None:
+        raise ValidationError({"category": _("There is no category with the code %(code)s.") % {"code": code}})
+    return found
+
+
+def _initial_level(source: str, grid: OrgUnit | None) -> str:
+    """Grid workers' reports start in their community (most are settled there);
+    everything else arrives at the county's command centre."""
+    return Level.COMMUNITY if source == Source.GRID_WORKER and grid is not None else Level.COUNTY
+
+
+# --- the transition machinery ---------------------------------------------------------
+
+
+def _transition(*, staff: StaffProfile, case_id, action: str, version: int | None, comment: str = "",
+                change: Callable[[Case], dict | None] | None = None, check_role: bool = True) -> Case:
+    with transaction.atomic():
+        case = _locked(staff, case_id)
+        if check_role and not _may(staff, action, case):
+            raise Http404
+        if version is not None and case.version != int(version):
+            raise CaseConflict(_("Someone else changed this case a moment ago (it is now %(status)s). "
+                                 "Reload it and try again.") % {"status": case.get_status_display()})
+        if not rules.can_move(action, case.status):
+            raise CaseConflict(_("This case is %(status)s: it cannot be %(action)s now.")
+                               % {"status": case.get_status_display(), "action": action_label(action)})
+        from_status = case.status
+        case.status = rules.target_status(action, case.status)
+        data = (change(case) if change else None) or {}
+        case.version += 1
+        case.save()
+        _after(case, action=action, from_status=from_status, actor=staff.user, comment=comment, data=data)
+    return case
+
+
+def _locked(staff: StaffProfile, case_id) -> Case:
+    try:
+        pk = cases_for(staff).values_list("pk", flat=True).get(pk=case_id)
+    except (Case.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404 from exc
+    return Case.objects.select_for_update(of=("self",)).select_related("category", "department").get(pk=pk)
+
+
+def _may(staff: StaffProfile, action: str, case: Case) -> bool:
+    if not rules.role_may(action, role=staff.role, level=case.level):
+        return False
+    if action in rules.HANDLER_ACTIONS:
+        return case.department_id is not None and case.department_id == staff.scope_department_id
+    return True
+
+
+def _after(case: Case, *, action: str, from_status: str, actor, comment: str, data: dict) -> CaseEvent:
+    event = CaseEvent.objects.create(case=case, action=action, from_status=from_status, to_status=case.status,
+                                     actor=actor, actor_label=getattr(actor, "username", "") or "system",
+                                     comment=comment, data=data)
+    record(action=f"case.{action}", actor=actor, target=case, number=case.number, status=case.status, **data)
+    notify.store(case, action, actor=actor)
+    emit(f"case.{action}", case_id=case.pk, number=case.number, status=case.status, version=case.version,
+         schema=connection.schema_name, **data)
+    return event
+
+
+ACTION_LABELS = {
+    "report": _("reported"), "accept": _("accepted"), "reject": _("rejected"), "dispatch": _("dispatched"),
+    "start": _("started"), "return": _("returned"), "request_extension": _("given an extension request"),
+    "decide_extension": _("given an extension decision"), "handle": _("handled"), "escalate": _("escalated"),
+    "transfer": _("transferred"), "transfer_tenant": _("transferred to another county"), "rate": _("rated"),
+    "close": _("closed"), "reopen": _("reopened"), "supervise": _("supervised"),
+    "link_duplicate": _("linked as a duplicate"),
+}
+
+
+def action_label(action: str) -> str:
+    return str(ACTION_LABELS.get(action, action))
+
+
+def _required(text: str, field: str, message: str) -> str:
+    text = (text or "").strip()
+    if not text:
+        raise ValidationError({field: message})
+    return text
+
+
+# --- the workflow -----------------------------------------------------------------------
+
+
+def accept_case(*, staff: StaffProfile, case_id, version: int | None = None, comment: str = "") -> Case:
+    def change(case):
+        case.accepted_at = timezone.now()
+
+    return _transition(staff=staff, case_id=case_id, action="accept", version=version, comment=comment,
+                       change=change)
+
+
+def reject_case(*, staff: StaffProfile, case_id, reason: str, version: int | None = None) -> Case:
+    reason = _required(reason, "reason", _("Say why this is not a case."))
+
+    def change(case):
+        case.closed_at = timezone.now()
+
+    return _transition(staff=staff, case_id=case_id, action="reject", version=version, comment=reason,
+                       change=change)
+
+
+def dispatch_case(*, staff: StaffProfile, case_id, department: Department | str | None = None,
+                  version: int | None = None, comment: str = "") -> Case:
+    """To ``department``, or to the routing rule's suggestion when none is named."""
+
+    def change(case):
+        target = _department(department) if department else rules_suggestion(case)
+        if target is None:
+            raise ValidationError({"department": _("No routing rule covers this case: choose a department.")})
+        now = timezone.now()
+        case.department = target
+        case.dispatched_at = now
+        if case.accepted_at is None:
+            case.accepted_at = now
+        case.handle_due = deadlines.handle_due(case.category, case.urgency, now, deadlines.tenant_calendar())
+        return {"department": target.pk, "department_code": target.code}
+
+    return _transition(staff=staff, case_id=case_id, action="dispatch", version=version, comment=comment,
+                       change=change)
+
+
+def rules_suggestion(case: Case):
+    from .selectors import suggested_department
+
+    return suggested_department(case.category, case.grid)
+
+
+def _department(department: Department | str) -> Department:
+    code = department.code if isinstance(department, Department) else str(department)
+    found = Department.objects.filter(code=code, is_active=True).first()
+    if found is None:
+        raise ValidationError({"department": _("There is no active department with the code %(code)s.")
+                               % {"code": code}})
+    return found
+
+
+def start_case(*, staff: StaffProfile, case_id, version: int | None = None, comment: str = "") -> Case:
+    return _transition(staff=staff, case_id=case_id, action="start", version=version, comment=comment)
+
+
+def return_case(*, staff: StaffProfile, case_id, reason: str, version: int | None = None) -> Case:
+    """The department hands the case back to its dispatcher: not theirs, or not possible."""
+    reason = _required(reason, "reason", _("Say why the case goes back."))
+
+    def change(case):
+        data = {"department": case.department_id}
+        case.department = None
+        case.handle_due = None
+        return data
+
+    return _transition(staff=staff, case_id=case_id, action="return", version=version, comment=reason,
+                       change=change)
+
+
+def request_extension(*, staff: StaffProfile, case_id, hours, reason: str, version: int | None = None) -> Case:
+    reason = _required(reason, "reason", _("Say why more time is needed."))
+    hours = _hours(hours)
+
+    def change(case):
+        if case.extensions.filter(granted__isnull=True).exists():
+            raise CaseConflict(_("An extension request for this case is already waiting for a decision."))
+        request = ExtensionRequest.objects.create(case=case, hours=hours, reason=reason, requested_by=staff.user)
+        return {"extension": request.pk, "hours": str(hours)}
+
+    return _transition(staff=staff, case_id=case_id, action="request_extension", version=version, comment=reason,
+                       change=change)
+
+
+def _hours(value) -> Decimal:
+    try:
+        hours = Decimal(str(value))
+    except (InvalidOperation, ValueError) as exc:
+        raise ValidationError({"hours": _("Give the extra time in working hours.")}) from exc
+    if not (Decimal("0.5") <= hours <= Decimal("400")):
+        raise ValidationError({"hours": _("An extension is between 0.5 and 400 working hours.")})
+    return hours
+
+
+def decide_extension(*, staff: StaffProfile, case_id, grant: bool, version: int | None = None,
+                     comment: str = "") -> Case:
+    def change(case):
+        request = case.extensions.filter(granted__isnull=True).first()
+        if request is None:
+            raise CaseConflict(_("No extension request is waiting on this case."))
+        request.granted, request.decided_by, request.decided_at = bool(grant), staff.user, timezone.now()
+        request.save()
+        if grant and case.handle_due:
+            case.handle_due = deadlines.tenant_calendar().add_working_hours(case.handle_due, request.hours)
+        return {"extension": request.pk, "granted": bool(grant)}
+
+    return _transition(staff=staff, case_id=case_id, action="decide_extension", version=version, comment=comment,
+                       change=change)
+
+
+def handle_case(*, staff: StaffProfile, case_id, result: str, version: int | None = None) -> Case:
+    result = _required(result, "result", _("Describe what was done."))
+
+    def change(case):
+        case.result = result
+        case.handled_at = timezone.now()
+
+    return _transition(staff=staff, case_id=case_id, action="handle", version=version, comment=result,
+                       change=change)
+
+
+def escalate_case(*, staff: StaffProfile | None, case_id, reason: str, version: int | None = None,
+                  automatic: bool = False) -> Case:
+    """One level up: community → township → county. ``staff`` is None for the sweep."""
+    reason = _required(reason, "reason", _("Say why the case goes up a level."))
+
+    def change(case):
+        higher = rules.NEXT_LEVEL.get(case.level)
+        if higher is None:
+            raise CaseConflict(_("This case is already held by the county."))
+        data = {"from_level": case.level, "to_level": higher, "automatic": automatic,
+                "department": case.department_id}
+        case.level, case.department, case.handle_due = higher, None, None
+        return data
+
+    if staff is None:
+        return _system_transition(case_id=case_id, action="escalate", comment=reason, change=change)
+    return _transition(staff=staff, case_id=case_id, action="escalate", version=version, comment=reason,
+                       change=change)
+
+
+def _system_transition(*, case_id, action: str, comment: str, change) -> Case:
+    """A transition the platform itself takes (the sweep): no role, no scope."""
+    with transaction.atomic():
+        case = Case.objects.select_for_update().select_related("category").get(pk=case_id)
+        if not rules.can_move(action, case.status):
+            raise CaseConflict(_("This case is %(status)s: it cannot be %(action)s now.")
+                               % {"status": case.get_status_display(), "action": action_label(action)})
+        from_status = case.status
+        case.status = rules.target_status(action, case.status)
+        data = change(case) or {}
+        case.version += 1
+        case.save()
+        _after(case, action=action, from_status=from_status, actor=None, comment=comment, data=data)
+    return case
+
+
+def transfer_case(*, staff: StaffProfile, case_id, department: Department | str, reason: str,
+                  version: int | None = None) -> Case:
+    """To another department of this county (the first dispatcher stays responsible)."""
+    reason = _required(reason, "reason", _("Say why the case moves to another department."))
+    target = _department(department)
+
+    def change(case):
+        if case.department_id == target.pk:
+            raise ValidationError({"department": _("The case is already with this department.")})
+        data = {"from_department": case.department_id, "department": target.pk, "department_code": target.code}
+        now = timezone.now()
+        case.department, case.dispatched_at = target, now
+        case.handle_due = deadlines.handle_due(case.category, case.urgency, now, deadlines.tenant_calendar())
+        return data
+
+    return _transition(staff=staff, case_id=case_id, action="transfer", version=version, comment=reason,
+                       change=change)
+
+
+def rate_case(*, staff: StaffProfile | None, case_id, rating: int, comment: str = "",
+              version: int | None = None, token=None) -> Case:
+    """A rating 1–5: by an operator after a revisit call, or by the reporter through
+    their link (``token``, with ``staff`` None)."""
+    try:
+        rating = int(rating)
+    except (TypeError, ValueError):
+        rating = 0
+    if not 1 <= rating <= 5:
+        raise ValidationError({"rating": _("A rating is a whole number from 1 to 5.")})
+
+    def change(case):
+        case.rating, case.rating_comment = rating, comment[:500]
+        return {"rating": rating, "by_reporter": staff is None}
+
+    if staff is None:
+        with transaction.atomic():
+            case = Case.objects.select_for_update().filter(pk=case_id, token=token).first()
+            if case is None:
+                raise Http404
+        return _system_transition(case_id=case.pk, action="rate", comment=comment, change=change)
+    return _transition(staff=staff, case_id=case_id, action="rate", version=version, comment=comment,
+                       change=change)
+
+
+def close_case(*, staff: StaffProfile, case_id, version: int | None = None, comment: str = "") -> Case:
+    def change(case):
+        case.closed_at = timezone.now()
+        closed = _close_duplicates(case)
+        return {"duplicates_closed": closed} if closed else None
+
+    return _transition(staff=staff, case_id=case_id, action="close", version=version, comment=comment,
+                       change=change)
+
+
+def _close_duplicates(case: Case) -> list[int]:
+    """Reports linked to this case close with it; each reporter hears the outcome."""
+    closed = []
+    for duplicate in case.duplicates.select_for_update().filter(status=Status.MERGED):
+        from_status = duplicate.status
+        duplicate.status, duplicate.closed_at = Status.CLOSED, timezone.now()
+        duplicate.result = case.result
+        duplicate.version += 1
+        duplicate.save()
+        _after(duplicate, action="close", from_status=from_status, actor=None, comment="",
+               data={"with_case": case.number})
+        closed.append(duplicate.pk)
+    return closed
+
+
+def reopen_case(*, staff: StaffProfile, case_id, reason: str, version: int | None = None) -> Case:
+    reason = _required(reason, "reason", _("Say why the case is reopened."))
+
+    def change(case):
+        if case.closed_at and (timezone.now() - case.closed_at).days > REOPEN_DAYS:
+            raise CaseConflict(_("A case can be reopened within %(days)d days of closing.") % {"days": REOPEN_DAYS})
+        data = {"department": case.department_id}
+        case.closed_at = case.handled_at = case.handle_due = None
+        case.department, case.rating, case.result = None, None, ""
+        return data
+
+    return _transition(staff=staff, case_id=case_id, action="reopen", version=version, comment=reason,
+                       change=change)
+
+
+def supervise_case(*, staff: StaffProfile, case_id, order: str, due_at, card: str = "",
+                   version: int | None = None) -> Case:
+    """A leader's order (督办) with its own deadline; a yellow or red card counts in assessment."""
+    order = _required(order, "order", _("Write the order."))
+    if card not in Supervision.Card.values:
+        raise ValidationError({"card": _("A card is yellow, red or none.")})
+    if due_at is None or due_at <= timezone.now():
+        raise ValidationError({"due_at": _("The order's deadline must be in the future.")})
+
+    def change(case):
+        item = Supervision.objects.create(case=case, order=order, card=card, due_at=due_at,
+                                          department=case.department, issued_by=staff.user)
+        return {"supervision": item.pk, "card": card, "department": case.department_id}
+
+    return _transition(staff=staff, case_id=case_id, action="supervise", version=version, comment=order,
+                       change=change)
+
+
+def link_duplicate(*, staff: StaffProfile, case_id, original_id, version: int | None = None) -> Case:
+    """This report is about the same problem as ``original_id``: it follows that case
+    and its reporter hears the outcome."""
+    original = case_for(staff, original_id)
+    if not original.is_open:
+        raise ValidationError({"original": _("The original case is already finished.")})
+
+    def change(case):
+        if case.pk == original.pk:
+            raise ValidationError({"original": _("A case cannot duplicate itself.")})
+        case.duplicate_of = original
+        return {"original": original.pk, "original_number": original.number}
+
+    return _transition(staff=staff, case_id=case_id, action="link_duplicate", version=version,
+                       comment=original.number, change=change)
+
+

@@ -1,0 +1,67 @@
+"""Case reads, already scoped to the actor. Views, the API and actions never scope by themselves."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from civicgrid.platform.accounts.staff.models import ScopeKind, StaffProfile, StaffRole
+from civicgrid.platform.org.models import Department, OrgUnit
+
+from .models import Case, Category, RoutingRule
+
+TENANT_WIDE = {StaffRole.COUNTY_ADMIN, StaffRole.COMMAND_OPERATOR, StaffRole.AUDITOR}
+
+
+def case_scope(staff: StaffProfile) -> Q | None:
+    """None: every case of the tenant; otherwise the filter for the actor's cases."""
+    if staff.role in TENANT_WIDE:
+        return None
+    if staff.role == StaffRole.DEPARTMENT_HANDLER:
+        # The cases their department holds, and those it once held (its timeline shows it).
+        department = staff.scope_department_id
+        if not department:
+            return Q(pk__in=[])
+        return Q(department_id=department) | Q(events__data__department=department)
+    if staff.scope_kind == ScopeKind.TENANT:
+        return None
+    if staff.scope_kind == ScopeKind.ORG_UNIT and staff.scope_org_unit_id:
+        return Q(org_path__startswith=staff.scope_org_unit.path)
+    return Q(pk__in=[])
+
+
+def cases_for(staff: StaffProfile) -> QuerySet[Case]:
+    cases = Case.objects.select_related("category", "grid", "department")
+    scope = case_scope(staff)
+    return cases if scope is None else cases.filter(pk__in=Case.objects.filter(scope).values("pk"))
+
+
+def case_for(staff: StaffProfile, pk) -> Case:
+    """One case if the actor may see it; the same 404 for missing and forbidden."""
+    try:
+        return cases_for(staff).get(pk=pk)
+    except (Case.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404 from exc
+
+
+def leaf_categories() -> QuerySet[Category]:
+    return Category.objects.filter(is_active=True, parent__isnull=False)
+
+
+def suggested_department(category: Category, grid: OrgUnit | None):
+    """The routing rule for the deepest area containing the grid, else the county-wide
+    one, else the department the province's defaults name for the category."""
+    rules = RoutingRule.objects.filter(category=category, department__is_active=True).select_related("department",
+                                                                                                       "area")
+    best, depth = None, -1
+    for rule in rules:
+        if rule.area is None:
+            if depth < 0:
+                best, depth = rule, 0
+        elif grid is not None and grid.path.startswith(rule.area.path) and len(rule.area.path) > depth:
+            best, depth = rule, len(rule.area.path)
+    if best:
+        return best.department
+    if category.department_code:
+        return Department.objects.filter(code=category.department_code, is_active=True).first()
+    return None

@@ -1,0 +1,49 @@
+"""The outbox and the notification store.
+
+An ``OutboxEvent`` is written in the same transaction as the change it
+announces, so a committed change always has its event and a rolled-back one
+never does. A relay (``outbox.relay``) delivers events after commit and marks
+them; when Redis or the worker is down the rows wait and go out later.
+
+A ``Notification`` is what a person sees in their inbox; live delivery over
+websockets only nudges the page to look.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class OutboxEvent(models.Model):
+    topic = models.CharField(max_length=60)  # e.g. "case.dispatched"
+    payload = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["id"], condition=models.Q(delivered_at__isnull=True),
+                                name="outbox_waiting")]
+
+    def __str__(self):
+        return f"{self.topic} {self.pk}"
+
+
+class Notification(models.Model):
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    topic = models.CharField(max_length=60)
+    title = models.CharField(max_length=200)
+    body = models.TextField(blank=True)
+    url = models.CharField(max_length=300, blank=True)
+    case = models.ForeignKey("cases.Case", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["recipient", "read_at"], name="notification_inbox")]
+
+    def __str__(self):
+        return self.title

@@ -1,0 +1,27 @@
+"""Relaying the outbox: on request after each commit, and every minute for
+whatever waited while the broker or the worker was down."""
+
+from __future__ import annotations
+
+from django_tenants.utils import schema_context
+
+from civicgrid.config.celery import app
+
+
+@app.task(name="civicgrid.platform.notifications.tasks.relay_outbox", acks_late=True)
+def relay_outbox() -> int:
+    from .outbox import relay
+
+    return relay()
+
+
+@app.task(name="civicgrid.platform.notifications.tasks.relay_all_outboxes")
+def relay_all_outboxes() -> int:
+    """Beat job: one relay per ready tenant, each sent from its own schema."""
+    from civicgrid.tenants.selectors import ready_tenant_schemas
+
+    schemas = ready_tenant_schemas()
+    for schema in schemas:
+        with schema_context(schema):
+            relay_outbox.delay()
+    return len(schemas)

@@ -13,9 +13,14 @@ urlpatterns = [
     path("registry/", include("civicgrid.platform.registry.urls")),
     path("registry/imports/", include("civicgrid.platform.registry.imports.urls")),
     path("registry/verify/", include("civicgrid.platform.registry.verification.urls")),
+    path("cases/", include("civicgrid.platform.cases.urls")),
+    path("assessment/", include("civicgrid.platform.cases.assessment_urls")),
+    path("open311/v2/", include("civicgrid.platform.api.open311.urls")),
     *api_urls,
     # API modules: each declares full paths under api/v1/.
     path("", include("civicgrid.platform.org.api_urls")),
     path("", include("civicgrid.platform.api.registry_urls")),
     path("", include("civicgrid.platform.registry.verification.api_urls")),
+    path("", include("civicgrid.platform.api.cases_urls")),
+    path("", include("civicgrid.platform.api.assessment_urls")),
 ]

@@ -174,6 +174,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "civicgrid.tenants.tasks.refresh_all_tenant_health",
         "schedule": 300.0,
     },
+    "sweep-cases": {
+        "task": "civicgrid.platform.cases.tasks.sweep_all_tenants",
+        "schedule": 300.0,
+    },
     "relay-outboxes": {
         "task": "civicgrid.platform.notifications.tasks.relay_all_outboxes",
         "schedule": 60.0,

@@ -97,6 +97,7 @@ def report_case(*, staff: StaffProfile | None, category: Category | str, title: 
             reporter_phone_index=phone_index, reporter_email=reporter_email, latitude=latitude,
             longitude=longitude, address=address[:300], grid=grid, org_path=grid.path if grid else "",
             reported_at=now, accept_due=deadlines.accept_due(category, urgency, now, calendar),
+            accept_warn_at=deadlines.warn_at(category.accept_hours, urgency, now, calendar),
         )
         if persons:
             case.persons.set(persons)
@@ -229,11 +230,18 @@ def dispatch_case(*, staff: StaffProfile, case_id, department: Department | str 
         case.dispatched_at = now
         if case.accepted_at is None:
             case.accepted_at = now
-        case.handle_due = deadlines.handle_due(case.category, case.urgency, now, deadlines.tenant_calendar())
+        _set_handle_deadline(case, now)
         return {"department": target.pk, "department_code": target.code}
 
     return _transition(staff=staff, case_id=case_id, action="dispatch", version=version, comment=comment,
                        change=change)
+
+
+def _set_handle_deadline(case: Case, start) -> None:
+    calendar = deadlines.tenant_calendar()
+    case.handle_due = deadlines.handle_due(case.category, case.urgency, start, calendar)
+    case.handle_warn_at = deadlines.warn_at(case.category.handle_hours, case.urgency, start, calendar)
+    case.reminded_at = None
 
 
 def rules_suggestion(case: Case):
@@ -262,7 +270,7 @@ def return_case(*, staff: StaffProfile, case_id, reason: str, version: int | Non
     def change(case):
         data = {"department": case.department_id}
         case.department = None
-        case.handle_due = None
+        case.handle_due = case.handle_warn_at = None
         return data
 
     return _transition(staff=staff, case_id=case_id, action="return", version=version, comment=reason,
@@ -302,7 +310,10 @@ def decide_extension(*, staff: StaffProfile, case_id, grant: bool, version: int 
         request.granted, request.decided_by, request.decided_at = bool(grant), staff.user, timezone.now()
         request.save()
         if grant and case.handle_due:
-            case.handle_due = deadlines.tenant_calendar().add_working_hours(case.handle_due, request.hours)
+            calendar = deadlines.tenant_calendar()
+            case.handle_due = calendar.add_working_hours(case.handle_due, request.hours)
+            total = Decimal(str(calendar.working_hours_between(case.dispatched_at, case.handle_due)))
+            case.handle_warn_at = calendar.add_working_hours(case.dispatched_at, total * deadlines.YELLOW_SHARE)
         return {"extension": request.pk, "granted": bool(grant)}
 
     return _transition(staff=staff, case_id=case_id, action="decide_extension", version=version, comment=comment,
@@ -331,7 +342,7 @@ def escalate_case(*, staff: StaffProfile | None, case_id, reason: str, version: 
             raise CaseConflict(_("This case is already held by the county."))
         data = {"from_level": case.level, "to_level": higher, "automatic": automatic,
                 "department": case.department_id}
-        case.level, case.department, case.handle_due = higher, None, None
+        case.level, case.department, case.handle_due, case.handle_warn_at = higher, None, None, None
         return data
 
     if staff is None:
@@ -368,7 +379,7 @@ def transfer_case(*, staff: StaffProfile, case_id, department: Department | str,
         data = {"from_department": case.department_id, "department": target.pk, "department_code": target.code}
         now = timezone.now()
         case.department, case.dispatched_at = target, now
-        case.handle_due = deadlines.handle_due(case.category, case.urgency, now, deadlines.tenant_calendar())
+        _set_handle_deadline(case, now)
         return data
 
     return _transition(staff=staff, case_id=case_id, action="transfer", version=version, comment=reason,
@@ -432,7 +443,7 @@ def reopen_case(*, staff: StaffProfile, case_id, reason: str, version: int | Non
         if case.closed_at and (timezone.now() - case.closed_at).days > REOPEN_DAYS:
             raise CaseConflict(_("A case can be reopened within %(days)d days of closing.") % {"days": REOPEN_DAYS})
         data = {"department": case.department_id}
-        case.closed_at = case.handled_at = case.handle_due = None
+        case.closed_at = case.handled_at = case.handle_due = case.handle_warn_at = None
         case.department, case.rating, case.result = None, None, ""
         return data
 

@@ -25,6 +25,9 @@ def _calendar(overrides: frozenset) -> WorkingCalendar:
     return WorkingCalendar(overrides=dict(overrides))
 
 
+YELLOW_SHARE = Decimal("0.8")  # the light turns yellow when this share of the working time is used
+
+
 def accept_due(category: Category, urgency: str, reported_at: datetime, calendar: WorkingCalendar) -> datetime:
     return calendar.add_working_hours(reported_at, category.accept_hours * URGENCY_FACTOR[urgency])
 
@@ -32,3 +35,9 @@ def accept_due(category: Category, urgency: str, reported_at: datetime, calendar
 def handle_due(category: Category, urgency: str, dispatched_at: datetime, calendar: WorkingCalendar,
                extra_hours: Decimal = Decimal(0)) -> datetime:
     return calendar.add_working_hours(dispatched_at, category.handle_hours * URGENCY_FACTOR[urgency] + extra_hours)
+
+
+def warn_at(category_hours: Decimal, urgency: str, start: datetime, calendar: WorkingCalendar,
+            extra_hours: Decimal = Decimal(0)) -> datetime:
+    """When the light turns yellow: YELLOW_SHARE of the working time after ``start``."""
+    return calendar.add_working_hours(start, (category_hours * URGENCY_FACTOR[urgency] + extra_hours) * YELLOW_SHARE)

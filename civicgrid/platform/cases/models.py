@@ -160,6 +160,10 @@ class Case(models.Model):
 
     reported_at = models.DateTimeField(_("reported"))
     accept_due = models.DateTimeField(_("accept by"))
+    # The moments a light turns yellow (a share of the working time used), worked out
+    # on the calendar when the deadline is set, so the sweep is one indexed query.
+    accept_warn_at = models.DateTimeField(null=True, blank=True)
+    handle_warn_at = models.DateTimeField(null=True, blank=True)
     accepted_at = models.DateTimeField(null=True, blank=True)
     dispatched_at = models.DateTimeField(null=True, blank=True)
     handle_due = models.DateTimeField(_("handle by"), null=True, blank=True)
@@ -179,6 +183,7 @@ class Case(models.Model):
         verbose_name_plural = _("cases")
         indexes = [
             models.Index(fields=["status", "handle_due"], name="case_status_due"),
+            models.Index(fields=["status", "accept_due"], name="case_status_accept_due"),
             models.Index(fields=["org_path"], name="case_org_path", opclasses=["varchar_pattern_ops"]),
             models.Index(fields=["department", "status"], name="case_department_status"),
             models.Index(fields=["category", "status", "reported_at"], name="case_category_open"),
@@ -292,6 +297,28 @@ class CalendarOverride(models.Model):
 
     def __str__(self):
         return f"{self.day} {'working' if self.is_working else 'rest'}"
+
+
+class Open311Key(models.Model):
+    """An Open311 client's api_key for POSTing requests to this county. Only a hash is kept."""
+
+    label = models.CharField(_("client"), max_length=100)
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return self.label
+
+
+class AssessmentWeight(models.Model):
+    """How much each measure counts in this county's assessment scores."""
+
+    metric = models.CharField(max_length=40, unique=True)
+    weight = models.DecimalField(max_digits=6, decimal_places=2)
+
+    def __str__(self):
+        return f"{self.metric}={self.weight}"
 
 
 class CaseSequence(models.Model):

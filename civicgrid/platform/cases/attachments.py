@@ -1,0 +1,83 @@
+"""Photos and documents on a case.
+
+Every upload is checked and cleaned first (``files.uploads.clean_upload``:
+type by content, size, pixel bombs, EXIF/GPS stripped, thumbnail); only when
+all of them pass is anything stored, under the tenant's prefix in the default
+storage. Rows are written in the caller's transaction; if it rolls back, the
+stored objects are deleted again, so no orphan is left behind.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from civicgrid.platform.files.uploads import CleanFile, clean_upload
+
+from .models import Attachment, Case, CaseEvent
+
+MAX_FILES = 9  # what a phone's picker sends at once
+
+
+def clean_all(uploads) -> list[CleanFile]:
+    """Every upload cleaned, or one ValidationError naming each bad file."""
+    uploads = list(uploads or [])
+    if len(uploads) > MAX_FILES:
+        raise ValidationError({"photos": _("Attach at most %(n)d files.") % {"n": MAX_FILES}})
+    cleaned, errors = [], []
+    for upload in uploads:
+        name = getattr(upload, "name", "") or "upload"
+        try:
+            cleaned.append(clean_upload(upload, name=name))
+        except ValidationError as exc:
+            errors.extend(f"{name}: {message}" for message in exc.messages)
+    if errors:
+        raise ValidationError({"photos": errors})
+    return cleaned
+
+
+def attach_uploads(*, case: Case, uploads, actor, event: CaseEvent | None = None) -> list[Attachment]:
+    return store_clean(case=case, files=clean_all(uploads), actor=actor, event=event)
+
+
+def store_clean(*, case: Case, files: list[CleanFile], actor, event: CaseEvent | None = None) -> list[Attachment]:
+    """Store cleaned files and their rows. Call it last in the transaction: a failure
+    here removes what it stored; objects of a transaction that fails afterwards
+    (only the commit itself is left) stay as unreferenced objects under the
+    case's folder, never as rows without files."""
+    folder = f"cases/{timezone.localdate():%Y/%m}/{case.pk}"
+    stored: list[str] = []
+    attachments = []
+    try:
+        for item in files:
+            stem = uuid.uuid4().hex
+            name = default_storage.save(f"{folder}/{stem}{item.extension}", ContentFile(item.data))
+            stored.append(name)
+            thumbnail = ""
+            if item.thumbnail:
+                thumbnail = default_storage.save(f"{folder}/{stem}.thumb.jpg", ContentFile(item.thumbnail))
+                stored.append(thumbnail)
+            attachments.append(Attachment(case=case, event=event, file=name, thumbnail=thumbnail,
+                                          content_type=item.content_type, kind=item.kind, size=len(item.data),
+                                          original_name=item.original_name,
+                                          uploaded_by=actor if getattr(actor, "pk", None) else None))
+        with transaction.atomic():
+            Attachment.objects.bulk_create(attachments)
+    except Exception:
+        _delete(stored)
+        raise
+    return attachments
+
+
+def _delete(names: list[str]) -> None:
+    for name in names:
+        try:
+            default_storage.delete(name)
+        except Exception:  # best effort: an unreferenced object is harmless, a crash here is not
+            pass

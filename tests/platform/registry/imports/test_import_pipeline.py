@@ -21,6 +21,7 @@ from civicgrid.platform.registry.actions import create_person
 from civicgrid.platform.registry.identity import id_check_char, parse_id_number
 from civicgrid.platform.registry.imports import reports
 from civicgrid.platform.registry.imports.models import ImportBatch, ImportMatch, ImportRow
+from civicgrid.platform.registry.imports import validation
 from civicgrid.platform.registry.imports.validation import RowEncoder, RowRules
 from civicgrid.platform.registry.models import Household, Person
 
@@ -357,3 +358,41 @@ def test_bulk_encryption_and_blind_index_are_the_registrys_own(settings):
         from civicgrid.platform.registry.identity import normalise_phone
 
         assert encoder.phone(phone) == normalise_phone(phone)
+
+
+def test_the_quick_path_for_ordinary_rows_writes_what_the_full_check_writes():
+    """``good_row`` must agree with ``row`` on every row it takes (all but the
+    encrypted columns, whose nonces differ) and leave every doubtful row to ``row``."""
+    columns = {"name": 0, "id_number": 1, "phone": 2, "residence": 3, "registered_address": 4,
+               "actual_address": 5, "grid": 6, "household": 7}
+    encoder = RowEncoder(RowRules(
+        batch_id=7, columns=columns, width=8, grids={"G1": 11, "G2": 12},
+        residences={"户籍": "registered", "流动": "floating"},
+        max_lengths={"name": 10, "registered_address": 20, "actual_address": 20, "household": 8}, language="en"))
+    rng = random.Random(5)
+    people_rows = people(200, seed=121)
+    took = left = 0
+    for line, (name, id_number, phone, address, _grid) in enumerate(people_rows, start=2):
+        cells = [name, id_number, rng.choice([phone, "", " " + phone, "0571-8765432"]),
+                 rng.choice(["", "户籍", "流动", "外地"]), rng.choice(["", address[:20], address * 3]),
+                 rng.choice(["", address[:20], "tab\there"]), rng.choice(["G1", "G2", "G9", ""]),
+                 rng.choice(["", "H-1", "H-123456789"])]
+        if rng.random() < 0.4:  # an ordinary row
+            cells = [name, id_number, phone, "户籍", address[:20], "", "G2", "H-1"]
+        elif rng.random() < 0.1:
+            cells = cells[:5]
+        quick = encoder.good_row(cells, line)
+        full_text, ok, id_index = encoder.row(cells, line)
+        if quick is None:
+            left += 1
+            continue
+        took += 1
+        assert ok and quick[1] == id_index
+        quick_fields, full_fields = quick[0].split("\t"), full_text.split("\t")
+        encrypted = {validation.COPY_COLUMNS.index("id_encrypted"), validation.COPY_COLUMNS.index("phone_encrypted")}
+        for index, (a, b) in enumerate(zip(quick_fields, full_fields, strict=True)):
+            if index in encrypted and b != "\\N":
+                assert protection.decrypt(bytes.fromhex(a[3:])) == protection.decrypt(bytes.fromhex(b[3:]))
+            else:
+                assert a == b, (validation.COPY_COLUMNS[index] if index < 19 else index, a, b)
+    assert took > 20 and left > 20  # both paths were exercised

@@ -19,9 +19,8 @@ from civicgrid.platform.org.models import OrgUnit
 from civicgrid.platform.registry import protection
 from civicgrid.platform.registry.actions import create_person
 from civicgrid.platform.registry.identity import id_check_char, parse_id_number
-from civicgrid.platform.registry.imports import reports
+from civicgrid.platform.registry.imports import reports, validation
 from civicgrid.platform.registry.imports.models import ImportBatch, ImportMatch, ImportRow
-from civicgrid.platform.registry.imports import validation
 from civicgrid.platform.registry.imports.validation import RowEncoder, RowRules
 from civicgrid.platform.registry.models import Household, Person
 

@@ -486,3 +486,36 @@ def link_duplicate(*, staff: StaffProfile, case_id, original_id, version: int | 
                        comment=original.number, change=change)
 
 
+
+
+def transfer_to_tenant(*, staff: StaffProfile, case_id, division_code: str, reason: str,
+                       category_code: str = "", version: int | None = None) -> Case:
+    """To another county of the province (the problem lies across the border): a
+    linked case is reported there, in the same database transaction, and this one
+    ends as transferred. Both timelines name the other case."""
+    from django_tenants.utils import tenant_context
+
+    from civicgrid.tenants.models import Tenant
+
+    reason = _required(reason, "reason", _("Say why the case goes to another county."))
+    here = connection.tenant
+    target = (Tenant.objects.filter(division_code=(division_code or "").strip(), status=Tenant.Status.ACTIVE,
+                                    level=Tenant.Level.COUNTY).exclude(pk=here.pk).first())
+    if target is None:
+        raise ValidationError({"division_code": _("There is no other active county with the code %(code)s.")
+                               % {"code": division_code}})
+
+    def change(case):
+        with tenant_context(target):
+            linked = report_case(
+                staff=None, category=category_code or case.category.code, title=case.title,
+                description=f"{case.description}\n\n{reason}".strip(), source=Source.DEPARTMENT,
+                latitude=case.latitude, longitude=case.longitude, address=case.address or here.name,
+                urgency=case.urgency, reporter_name=case.reporter_name, reporter_email=case.reporter_email)
+            Case.objects.filter(pk=linked.pk).update(transferred_from=f"{here.schema_name}:{case.number}")
+        case.transferred_to = f"{target.schema_name}:{linked.number}"
+        case.closed_at = timezone.now()
+        return {"to_tenant": target.division_code, "to_number": linked.number}
+
+    return _transition(staff=staff, case_id=case_id, action="transfer_tenant", version=version, comment=reason,
+                       change=change)

@@ -236,3 +236,23 @@ def test_two_people_dispatching_at_once_exactly_one_wins(committed):
         with tenant_context(committed.shangcheng):
             Notification.objects.filter(case_id=case.pk).delete()
             Case.objects.filter(pk=case.pk).delete()
+
+
+def test_a_case_across_the_border_goes_to_the_other_county_as_a_linked_case(shangcheng, world):
+    operator = staff("shangcheng_operator")
+    case = report(by="shangcheng_operator", source=Source.HOTLINE_12345)
+    with pytest.raises(ValidationError):
+        actions.transfer_to_tenant(staff=operator, case_id=case.pk, division_code="330102", reason="x")  # itself
+    with pytest.raises(Http404):
+        actions.transfer_to_tenant(staff=staff("shangcheng_gridworker"), case_id=case.pk, division_code="330110",
+                                   reason="在余杭区境内")
+    case = actions.transfer_to_tenant(staff=operator, case_id=case.pk, division_code="330110",
+                                      reason="问题点位于余杭区境内")
+    assert case.status == Status.TRANSFERRED and case.transferred_to.startswith(world.yuhang.schema_name + ":")
+    number = case.transferred_to.split(":", 1)[1]
+    with tenant_context(world.yuhang):
+        linked = Case.objects.get(number=number)
+        assert linked.status == Status.REPORTED and linked.transferred_from == f"shangcheng:{case.number}"
+        assert linked.number.startswith("330110-")
+        assert linked.events.filter(action="report").count() == 1
+    assert Case.objects.filter(number=number).count() == 0  # not in this county

@@ -19,6 +19,8 @@ lives on until the next change; call ``forget`` after rolling back such work
 
 from __future__ import annotations
 
+import logging
+
 import functools
 import threading
 import time
@@ -138,6 +140,7 @@ class _Cached:
     checked_at: float
 
 
+logger = logging.getLogger(__name__)
 _locators: dict[str, _Cached] = {}
 _build_locks: dict[str, threading.Lock] = {}
 
@@ -163,8 +166,9 @@ def locator() -> GridLocator:
         return cached.locator
     # Read the version before the grids: a change landing in between makes the
     # next check rebuild again rather than keep a stale index.
-    version = cache.get(VERSION_KEY)
-    if cached is not None and cached.version == version:
+    version = _grid_version()
+    if cached is not None and (cached.version == version or version is _UNKNOWN):
+        # Unknown (the cache is down): a possibly stale index beats refusing a report.
         cached.checked_at = now
         return cached.locator
     # One build per schema at a time; other tenants' threads are not held up.
@@ -174,6 +178,17 @@ def locator() -> GridLocator:
             cached = _Cached(build_locator(), version, time.monotonic())
             _locators[schema] = cached
     return cached.locator
+
+
+_UNKNOWN = object()
+
+
+def _grid_version():
+    try:
+        return cache.get(VERSION_KEY)
+    except Exception:  # Redis down: lookups go on with what this process has
+        logger.warning("grid locator: the cache is unreachable; using the index this process holds")
+        return _UNKNOWN
 
 
 def forget(schema: str | None = None) -> None:

@@ -19,9 +19,8 @@ lives on until the next change; call ``forget`` after rolling back such work
 
 from __future__ import annotations
 
-import logging
-
 import functools
+import logging
 import threading
 import time
 from collections.abc import Iterable, Sequence

@@ -96,8 +96,8 @@ def report_case(*, staff: StaffProfile | None, category: Category | str, title: 
             reporter_name=reporter_name[:100], reporter_phone_encrypted=phone_encrypted,
             reporter_phone_index=phone_index, reporter_email=reporter_email, latitude=latitude,
             longitude=longitude, address=address[:300], grid=grid, org_path=grid.path if grid else "",
-            reported_at=now, accept_due=deadlines.accept_due(category, urgency, now, calendar),
-            accept_warn_at=deadlines.warn_at(category.accept_hours, urgency, now, calendar),
+            reported_at=now, accept_due=deadlines.due(category, "accept", urgency, now, calendar),
+            accept_warn_at=deadlines.warn_at(category, "accept", urgency, now, calendar),
         )
         if persons:
             case.persons.set(persons)
@@ -239,8 +239,8 @@ def dispatch_case(*, staff: StaffProfile, case_id, department: Department | str 
 
 def _set_handle_deadline(case: Case, start) -> None:
     calendar = deadlines.tenant_calendar()
-    case.handle_due = deadlines.handle_due(case.category, case.urgency, start, calendar)
-    case.handle_warn_at = deadlines.warn_at(case.category.handle_hours, case.urgency, start, calendar)
+    case.handle_due = deadlines.due(case.category, "handle", case.urgency, start, calendar)
+    case.handle_warn_at = deadlines.warn_at(case.category, "handle", case.urgency, start, calendar)
     case.reminded_at = None
 
 
@@ -311,9 +311,13 @@ def decide_extension(*, staff: StaffProfile, case_id, grant: bool, version: int 
         request.save()
         if grant and case.handle_due:
             calendar = deadlines.tenant_calendar()
-            case.handle_due = calendar.add_working_hours(case.handle_due, request.hours)
-            total = Decimal(str(calendar.working_hours_between(case.dispatched_at, case.handle_due)))
-            case.handle_warn_at = calendar.add_working_hours(case.dispatched_at, total * deadlines.YELLOW_SHARE)
+            case.handle_due = deadlines.after(case.handle_due, request.hours, case.urgency, calendar)
+            if case.urgency == Urgency.CRITICAL:
+                total = Decimal(str((case.handle_due - case.dispatched_at).total_seconds() / 3600))
+            else:
+                total = Decimal(str(calendar.working_hours_between(case.dispatched_at, case.handle_due)))
+            case.handle_warn_at = deadlines.after(case.dispatched_at, total * deadlines.YELLOW_SHARE, case.urgency,
+                                                  calendar)
         return {"extension": request.pk, "granted": bool(grant)}
 
     return _transition(staff=staff, case_id=case_id, action="decide_extension", version=version, comment=comment,

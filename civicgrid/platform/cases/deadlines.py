@@ -4,15 +4,16 @@ reused (its per-day answers are cached inside it)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
 
 from .calendar import WorkingCalendar
 from .models import CalendarOverride, Category, Urgency
 
-# Urgent reports run on shorter clocks than their category's usual ones.
+# A report marked more urgent than its category usually is runs on a shorter clock.
 URGENCY_FACTOR = {Urgency.NORMAL: Decimal("1"), Urgency.URGENT: Decimal("0.5"), Urgency.CRITICAL: Decimal("0.25")}
+YELLOW_SHARE = Decimal("0.8")  # the light turns yellow when this share of the time is used
 
 
 def tenant_calendar() -> WorkingCalendar:
@@ -25,19 +26,28 @@ def _calendar(overrides: frozenset) -> WorkingCalendar:
     return WorkingCalendar(overrides=dict(overrides))
 
 
-YELLOW_SHARE = Decimal("0.8")  # the light turns yellow when this share of the working time is used
+def hours_for(category: Category, phase: str, urgency: str) -> Decimal:
+    """The category's hours for ``phase`` ("accept" or "handle"), shortened when the
+    report is more urgent than the category's usual urgency (its hours already
+    allow for that)."""
+    hours = category.accept_hours if phase == "accept" else category.handle_hours
+    usual = URGENCY_FACTOR.get(category.urgency, Decimal(1))
+    this = URGENCY_FACTOR.get(urgency, Decimal(1))
+    return hours * this / usual if this < usual else hours
 
 
-def accept_due(category: Category, urgency: str, reported_at: datetime, calendar: WorkingCalendar) -> datetime:
-    return calendar.add_working_hours(reported_at, category.accept_hours * URGENCY_FACTOR[urgency])
+def after(start: datetime, hours: Decimal, urgency: str, calendar: WorkingCalendar) -> datetime:
+    """Critical cases (a gas leak on a Friday night) run on the clock, round the
+    clock; everything else on the working calendar."""
+    if urgency == Urgency.CRITICAL:
+        return start + timedelta(hours=float(hours))
+    return calendar.add_working_hours(start, hours)
 
 
-def handle_due(category: Category, urgency: str, dispatched_at: datetime, calendar: WorkingCalendar,
-               extra_hours: Decimal = Decimal(0)) -> datetime:
-    return calendar.add_working_hours(dispatched_at, category.handle_hours * URGENCY_FACTOR[urgency] + extra_hours)
+def due(category: Category, phase: str, urgency: str, start: datetime, calendar: WorkingCalendar) -> datetime:
+    return after(start, hours_for(category, phase, urgency), urgency, calendar)
 
 
-def warn_at(category_hours: Decimal, urgency: str, start: datetime, calendar: WorkingCalendar,
-            extra_hours: Decimal = Decimal(0)) -> datetime:
-    """When the light turns yellow: YELLOW_SHARE of the working time after ``start``."""
-    return calendar.add_working_hours(start, (category_hours * URGENCY_FACTOR[urgency] + extra_hours) * YELLOW_SHARE)
+def warn_at(category: Category, phase: str, urgency: str, start: datetime, calendar: WorkingCalendar) -> datetime:
+    """When the light turns yellow: YELLOW_SHARE of the phase's time after ``start``."""
+    return after(start, hours_for(category, phase, urgency) * YELLOW_SHARE, urgency, calendar)

@@ -1,0 +1,279 @@
+"""Event engine benchmark: reports and dispatches over HTTP.
+
+Run from the repository root with a PostgreSQL server and Redis available:
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \
+    REDIS_URL=redis://127.0.0.1:6379/5 \
+    .venv/bin/python bench/cases.py
+
+The platform runs as in production: production settings, gunicorn (the WSGI
+server the deployment uses, BENCH_WORKERS processes, default 4) against a
+scratch database (``civicgrid_bench_cases``, dropped at the end unless
+BENCH_KEEP=1), Redis for the broker and cache, and object storage over the S3
+API (moto's server on loopback). A county with the demo tree and the default
+departments is onboarded first (not timed).
+
+Timed, each at concurrency BENCH_CONCURRENCY (default 16), one thread per
+client, a new connection per request:
+
+* reports  -- a grid worker's JSON report (BENCH_REPORTS, default 2,000)
+* photo    -- the same with a 1600×1200 JPEG photo in a multipart body
+              (BENCH_PHOTOS, default 300): checked, re-encoded, thumbnailed, stored
+* accept   -- the command centre accepts each plain report
+* dispatch -- and dispatches it by the routing rule
+
+Prints reports/s with p50/p95/max latency per step. Goal: ≥ 200 reports/s
+without a photo with p95 ≤ 150 ms. The sweep over 100,000 open cases is timed
+by ``bench/cases_sweep.py``.
+"""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import io
+import json
+import os
+import platform
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.scratch import python_speed, run_in_scratch_database, version_of  # noqa: E402
+
+HOST = "shangcheng.localhost"
+CATEGORY = "DSP-NEIGHBOUR"  # routed to D-JUS by the province's defaults
+TARGET_RATE, TARGET_P95_MS = 200, 150
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}")
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.2)
+    raise TimeoutError(f"nothing listening on {port}")
+
+
+@contextmanager
+def child(command: list[str], port: int, env: dict | None = None):
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    try:
+        wait_for_port(port, process)
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def production_environment(s3_endpoint: str) -> None:
+    os.environ.update({
+        "DJANGO_SETTINGS_MODULE": "civicgrid.config.settings.production",
+        "S3_ENDPOINT": s3_endpoint, "S3_ACCESS_KEY": "bench", "S3_SECRET_KEY": "benchbench",
+        "S3_BUCKET": "civicgrid-bench", "SECRET_KEY": secrets.token_urlsafe(50),
+        "CIVICGRID_DATA_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
+        "SESSION_COOKIE_SECURE": "false",
+    })
+
+
+def main() -> int:
+    s3_port = free_port()
+    with child([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(s3_port)], s3_port):
+        urllib.request.urlopen(f"http://127.0.0.1:{s3_port}/", timeout=10).read()
+        production_environment(f"http://127.0.0.1:{s3_port}")
+        return run_in_scratch_database("civicgrid_bench_cases", run)
+
+
+# --- the world ------------------------------------------------------------------
+
+
+def build_world() -> dict:
+    from django.core.management import call_command
+    from django.test import Client
+    from django_tenants.utils import tenant_context
+
+    from civicgrid.platform.accounts.actions import create_staff_member
+    from civicgrid.platform.accounts.staff.models import StaffRole
+    from civicgrid.platform.org.demo import build_demo_tree
+    from civicgrid.tenants.actions import ensure_province, onboard_tenant
+    from civicgrid.tenants.demo import add_default_departments
+
+    call_command("migrate_all", verbosity=0, no_progress=True, stdout=io.StringIO())
+    ensure_province(name="浙江省", division_code="330000", domain="localhost")
+    onboard_tenant(name="杭州市", division_code="330100", level="city", domain="hangzhou.localhost",
+                   admin_password="x" * 12, acting_user=None)
+    tenant = onboard_tenant(name="上城区", division_code="330102", level="county", parent_code="330100",
+                            domain=HOST, admin_password="x" * 12, acting_user=None).tenant
+    with tenant_context(tenant):
+        tree = build_demo_tree(center=(120.17, 30.24))
+        add_default_departments(tree)
+        worker = create_staff_member(username="bench_gridworker", password="x" * 12, role=StaffRole.GRID_WORKER,
+                                     scope_org_unit=tree["T01-C01-G01"], acting_user=None)
+        operator = create_staff_member(username="bench_operator", password="x" * 12,
+                                       role=StaffRole.COMMAND_OPERATOR, acting_user=None)
+    sessions = {}
+    for name, profile in (("worker", worker), ("operator", operator)):
+        client = Client(HTTP_HOST=HOST)
+        client.force_login(profile.user)
+        sessions[name] = client.cookies["sessionid"].value
+    return {"tenant": tenant, "sessions": sessions}
+
+
+def photo_jpeg() -> bytes:
+    """A phone-sized photo: 1600×1200 with texture (flat colour would compress to nothing)."""
+    from PIL import Image, ImageDraw
+
+    image = Image.effect_noise((1600, 1200), 40).convert("RGB")
+    draw = ImageDraw.Draw(image)
+    for i in range(0, 1600, 40):
+        draw.line([(i, 0), (1600 - i, 1200)], fill=(i % 255, 120, 200), width=3)
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=85)
+    return out.getvalue()
+
+
+# --- the client -----------------------------------------------------------------
+
+
+class Api:
+    def __init__(self, port: int, session: str):
+        self.port = port
+        self.csrf = secrets.token_hex(16)  # a 32-character secret: cookie and header agree
+        self.cookie = f"sessionid={session}; csrftoken={self.csrf}"
+
+    def post(self, path: str, body: bytes, content_type: str) -> tuple[int, bytes, float]:
+        started = time.perf_counter()
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        try:
+            conn.request("POST", path, body=body, headers={
+                "Host": HOST, "Cookie": self.cookie, "X-CSRFToken": self.csrf, "Content-Type": content_type,
+                "Accept": "application/json", "Accept-Language": "zh-hans"})
+            response = conn.getresponse()
+            data = response.read()
+        finally:
+            conn.close()
+        return response.status, data, time.perf_counter() - started
+
+    def post_json(self, path: str, payload: dict):
+        return self.post(path, json.dumps(payload).encode(), "application/json")
+
+    def post_multipart(self, path: str, fields: dict, files: list[tuple[str, str, bytes]]):
+        boundary = uuid.uuid4().hex
+        parts = []
+        for name, value in fields.items():
+            parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode())
+        for name, filename, data in files:
+            parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
+                         f"Content-Type: image/jpeg\r\n\r\n".encode() + data + b"\r\n")
+        parts.append(f"--{boundary}--\r\n".encode())
+        return self.post(path, b"".join(parts), f"multipart/form-data; boundary={boundary}")
+
+
+def run_concurrently(label: str, jobs: list, work, concurrency: int) -> list:
+    """Run ``work(job)`` for every job on ``concurrency`` threads; print the figures."""
+    results: list = [None] * len(jobs)
+    latencies: list[float] = []
+    failures: list = []
+    lock = threading.Lock()
+    next_index = iter(range(len(jobs)))
+
+    def worker():
+        while True:
+            with lock:
+                index = next(next_index, None)
+            if index is None:
+                return
+            status, body, seconds = work(jobs[index])
+            with lock:
+                latencies.append(seconds)
+                if status >= 300:
+                    failures.append((status, body[:300]))
+                results[index] = (status, body)
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    latencies.sort()
+    p50 = statistics.median(latencies) * 1000
+    p95 = latencies[int(len(latencies) * 0.95) - 1] * 1000
+    print(f"{label:<9}n={len(jobs):,} {len(jobs) / elapsed:,.0f}/s  p50={p50:.0f}ms p95={p95:.0f}ms "
+          f"max={latencies[-1] * 1000:.0f}ms  errors={len(failures)}", flush=True)
+    if failures:
+        print(f"          first error: {failures[0]}", flush=True)
+    return results, len(jobs) / elapsed, p95
+
+
+def report_payload(i: int) -> dict:
+    return {"category": CATEGORY, "title": f"楼道堆物影响通行 #{i}", "description": "三楼楼道堆放杂物，影响消防通行",
+            "source": "grid_worker", "latitude": 30.245 + (i % 50) * 0.0001, "longitude": 120.175,
+            "address": "幸福社区3幢"}
+
+
+def run() -> None:
+    world = build_world()
+    port = free_port()
+    workers = int(os.environ.get("BENCH_WORKERS", "4"))
+    concurrency = int(os.environ.get("BENCH_CONCURRENCY", "16"))
+    reports = int(os.environ.get("BENCH_REPORTS", "2000"))
+    photos = int(os.environ.get("BENCH_PHOTOS", "300"))
+    command = [sys.executable, "-m", "gunicorn", "civicgrid.config.wsgi", "-w", str(workers), "-b",
+               f"127.0.0.1:{port}", "--log-level", "warning"]
+    print(f"server  gunicorn workers={workers} settings={os.environ['DJANGO_SETTINGS_MODULE']} "
+          f"concurrency={concurrency}", flush=True)
+    with child(command, port, env=dict(os.environ)):
+        worker_api, operator_api = Api(port, world["sessions"]["worker"]), Api(port, world["sessions"]["operator"])
+        run_concurrently("warmup", list(range(40)), lambda i: worker_api.post_json("/api/v1/cases/",
+                                                                                     report_payload(i)), concurrency)
+        results, rate, p95 = run_concurrently(
+            "reports", list(range(reports)),
+            lambda i: worker_api.post_json("/api/v1/cases/", report_payload(i)), concurrency)
+        image = photo_jpeg()
+        run_concurrently("photo", list(range(photos)), lambda i: worker_api.post_multipart(
+            "/api/v1/cases/", report_payload(i), [("photos", f"photo{i}.jpg", image)]), concurrency)
+        ids = [json.loads(body)["id"] for status, body in results if status == 201]
+        run_concurrently("accept", ids, lambda pk: operator_api.post_json(f"/api/v1/cases/{pk}/accept/", {}),
+                         concurrency)
+        run_concurrently("dispatch", ids, lambda pk: operator_api.post_json(f"/api/v1/cases/{pk}/dispatch/", {}),
+                         concurrency)
+    verdict = "meets" if rate >= TARGET_RATE and p95 <= TARGET_P95_MS else "MISSES"
+    print(f"target  reports {rate:,.0f}/s p95={p95:.0f}ms {verdict} ≥{TARGET_RATE}/s with p95 ≤{TARGET_P95_MS}ms "
+          f"(photo {len(image) / 1024:.0f} KB)", flush=True)
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        pg_version = cursor.fetchone()[0]
+    cpus = os.cpu_count()
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"machine cpus={cpus} loadavg={load} python={platform.python_version()} postgresql={pg_version} "
+          f"django={__import__('django').get_version()} gunicorn={version_of('gunicorn')} {python_speed()}",
+          flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -76,6 +76,7 @@ SHARED_APPS = [
     "drf_spectacular",
     "channels",
     "civicgrid.platform.console",
+    "civicgrid.platform.api",  # no models: its management commands (open311)
 ]
 TENANT_APPS = [
     "django.contrib.contenttypes",

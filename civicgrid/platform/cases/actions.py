@@ -18,6 +18,7 @@ from django.db import connection, transaction
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
 
 from civicgrid.platform.accounts.staff.models import StaffProfile, StaffRole
 from civicgrid.platform.audit.actions import record
@@ -176,12 +177,24 @@ def _after(case: Case, *, action: str, from_status: str, actor, comment: str, da
 
 
 ACTION_LABELS = {
-    "report": _("reported"), "accept": _("accepted"), "reject": _("rejected"), "dispatch": _("dispatched"),
-    "start": _("started"), "return": _("returned"), "request_extension": _("given an extension request"),
-    "decide_extension": _("given an extension decision"), "handle": _("handled"), "escalate": _("escalated"),
-    "transfer": _("transferred"), "transfer_tenant": _("transferred to another county"), "rate": _("rated"),
-    "close": _("closed"), "reopen": _("reopened"), "supervise": _("supervised"),
-    "link_duplicate": _("linked as a duplicate"),
+    "report": _l("reported"),
+    "accept": _l("accepted"),
+    "reject": _l("rejected"),
+    "dispatch": _l("dispatched"),
+    "start": _l("started"),
+    "return": _l("returned"),
+    "request_extension": _l("given an extension request"),
+    "decide_extension": _l("given an extension decision"),
+    "handle": _l("handled"),
+    "escalate": _l("escalated"),
+    "transfer": _l("transferred"),
+    "transfer_tenant": _l("transferred to another county"),
+    "rate": _l("rated"),
+    "close": _l("closed"),
+    "reopen": _l("reopened"),
+    "supervise": _l("supervised"),
+    "link_duplicate": _l("linked as a duplicate"),
+    "overdue": _l("past its deadline"),
 }
 
 
@@ -318,6 +331,7 @@ def decide_extension(*, staff: StaffProfile, case_id, grant: bool, version: int 
                 total = Decimal(str(calendar.working_hours_between(case.dispatched_at, case.handle_due)))
             case.handle_warn_at = deadlines.after(case.dispatched_at, total * deadlines.YELLOW_SHARE, case.urgency,
                                                   calendar)
+            case.reminded_at = None  # a new deadline earns a new reminder
         return {"extension": request.pk, "granted": bool(grant)}
 
     return _transition(staff=staff, case_id=case_id, action="decide_extension", version=version, comment=comment,

@@ -1,3 +1,12 @@
-"""Routes: being built (filled in by its owner)."""
+"""Assessment console pages, mounted at /assessment/ on tenant hosts."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from . import assessment_views as views
+
+app_name = "assessment"
+
+urlpatterns = [
+    path("", views.page, name="assessment-page"),
+    path("weights/", views.weights, name="assessment-weights"),
+]

@@ -25,9 +25,10 @@ def case_scope(staff: StaffProfile) -> Q | None:
         return Q(department_id=department) | Q(events__data__department=department)
     if staff.scope_kind == ScopeKind.TENANT:
         return None
+    own = Q(reporter_id=staff.user_id)  # their own reports, even from outside their area
     if staff.scope_kind == ScopeKind.ORG_UNIT and staff.scope_org_unit_id:
-        return Q(org_path__startswith=staff.scope_org_unit.path)
-    return Q(pk__in=[])
+        return Q(org_path__startswith=staff.scope_org_unit.path) | own
+    return own
 
 
 def cases_for(staff: StaffProfile) -> QuerySet[Case]:

@@ -23,11 +23,11 @@ RELAY_BATCH = 500
 def emit(topic: str, **payload) -> OutboxEvent:
     event = OutboxEvent.objects.create(topic=topic, payload=payload)
     schema = connection.schema_name
-    transaction.on_commit(lambda: _request_relay(schema))
+    transaction.on_commit(lambda: request_relay(schema))
     return event
 
 
-def _request_relay(schema: str) -> None:
+def request_relay(schema: str) -> None:
     from .tasks import relay_outbox
 
     try:

@@ -66,7 +66,10 @@ def broker(url: str):
 
 
 def _forget_connections():
-    app.pool.force_close_all()
+    """Drop every pooled broker connection (kombu keeps pools per URL, globally)."""
+    from kombu import pools
+
+    pools.reset()
     app._pool = None
     app.amqp._producer_pool = None
 

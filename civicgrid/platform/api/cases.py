@@ -1,0 +1,324 @@
+"""Cases API v1: list and report, one case in full, one POST endpoint per workflow
+operation, routing suggestions, the category tree and the caller's notifications.
+
+Thin views: an input serializer checks shapes, a selector loads (already scoped to
+the caller), one action writes, an output serializer renders. The actions speak
+three errors and the API answers each the same way everywhere: ``Http404`` (not
+visible, or the role may not) → 404, ``ValidationError`` → 400 with messages by
+field, ``CaseConflict`` (stale version, wrong state) → 409 with the case's
+status and version now, so a client can reload and decide again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import serializers, status
+from rest_framework.exceptions import ValidationError
+from rest_framework.generics import GenericAPIView
+from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+from rest_framework.serializers import as_serializer_error
+
+from civicgrid.platform.accounts.staff.models import StaffRole
+from civicgrid.platform.cases import actions, attachments, lights, rules, selectors
+from civicgrid.platform.cases.models import OPEN_STATUSES, Case, Source
+from civicgrid.platform.notifications.actions import mark_read
+from civicgrid.platform.notifications.selectors import inbox
+
+from . import cases_serializers as s
+from .permissions import IsTenantStaff
+
+TAGS = ["cases"]
+
+
+class CasesPagination(LimitOffsetPagination):
+    default_limit = 50
+    max_limit = 500
+
+
+class CaseAPIView(GenericAPIView):
+    """Base of every cases endpoint: tenant staff only; the selectors decide what they see."""
+
+    permission_classes = [IsTenantStaff]
+    pagination_class = CasesPagination
+    renderer_classes = [JSONRenderer]
+
+    @property
+    def staff(self):
+        return self.request.staff
+
+    def handle_exception(self, exc):
+        if isinstance(exc, DjangoValidationError):
+            exc = ValidationError(as_serializer_error(exc))
+        elif isinstance(exc, actions.CaseConflict):
+            case = selectors.case_for(self.staff, self.kwargs["pk"])
+            return Response(s.CaseConflictOutput({"detail": exc.message, "status": case.status,
+                                                  "version": case.version}).data, status=status.HTTP_409_CONFLICT)
+        return super().handle_exception(exc)
+
+    def valid_input(self, serializer_class, data=None) -> dict:
+        serializer = serializer_class(data=self.request.data if data is None else data,
+                                      context={"staff": self.staff})
+        serializer.is_valid(raise_exception=True)
+        return dict(serializer.validated_data)
+
+
+# --- what the caller may do --------------------------------------------------
+
+
+def allowed_actions(staff, case, *, extension_waiting: bool) -> list[str]:
+    """The operations (URL names) ``staff`` may take on ``case`` now: the same checks the
+    actions make (transition, role, the holding department), plus the two states an
+    action would refuse as a conflict (an extension already waiting or none to decide,
+    nowhere higher to escalate to)."""
+    allowed = []
+    for operation in OPERATIONS:
+        action = operation.action
+        if not rules.can_move(action, case.status) or not rules.role_may(action, role=staff.role, level=case.level):
+            continue
+        if action in rules.HANDLER_ACTIONS and (case.department_id is None
+                                                or case.department_id != staff.scope_department_id):
+            continue
+        if action == "escalate" and case.level not in rules.NEXT_LEVEL:
+            continue
+        if (action == "request_extension" and extension_waiting) or (action == "decide_extension"
+                                                                     and not extension_waiting):
+            continue
+        allowed.append(operation.slug)
+    return allowed
+
+
+def case_detail(staff, pk) -> dict:
+    """One case as the caller sees it, with its timeline, files, orders and duplicates."""
+    visible = selectors.cases_for(staff)
+    try:
+        case = lights.with_lights(visible, timezone.now()).get(pk=pk)
+    except (Case.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404 from exc
+    case.timeline = list(case.events.all())
+    case.attachment_rows = [_with_urls(row) for row in case.attachments.order_by("created_at", "id")]
+    case.supervision_rows = list(case.supervisions.select_related("department", "issued_by").order_by("issued_at"))
+    case.extension_rows = list(case.extensions.select_related("requested_by").order_by("created_at"))
+    case.visible_duplicates = list(visible.filter(duplicate_of=case).order_by("reported_at"))
+    case.visible_original = visible.filter(pk=case.duplicate_of_id).first() if case.duplicate_of_id else None
+    case.allowed_actions = allowed_actions(staff, case, extension_waiting=any(
+        row.granted is None for row in case.extension_rows))
+    return s.CaseDetail(case, context={"staff": staff}).data
+
+
+def _with_urls(attachment):
+    attachment.url = default_storage.url(attachment.file)
+    attachment.thumbnail_url = default_storage.url(attachment.thumbnail) if attachment.thumbnail else None
+    return attachment
+
+
+def filtered(cases: QuerySet, filters: dict) -> QuerySet:
+    """The list filters on an already scoped, light-annotated queryset."""
+    if "status" in filters:
+        cases = cases.filter(status__in=filters["status"])
+    if "category" in filters:
+        cases = cases.filter(Q(category__code=filters["category"]) | Q(category__parent__code=filters["category"]))
+    if "department" in filters:
+        cases = cases.filter(department__code=filters["department"])
+    if "grid" in filters:
+        cases = cases.filter(org_path__startswith=filters["grid"].path)
+    for name in ("source", "urgency"):
+        if name in filters:
+            cases = cases.filter(**{name: filters[name]})
+    if "light" in filters:  # a light is shown on open cases only
+        cases = cases.filter(light=filters["light"], status__in=OPEN_STATUSES)
+    if "reported_after" in filters:
+        cases = cases.filter(reported_at__gte=filters["reported_after"])
+    if "reported_before" in filters:
+        cases = cases.filter(reported_at__lt=filters["reported_before"])
+    if filters.get("q"):
+        cases = cases.filter(Q(number__icontains=filters["q"]) | Q(title__icontains=filters["q"]))
+    return cases
+
+
+# --- list, report, detail -----------------------------------------------------------
+
+BAD_INPUT = OpenApiResponse(OpenApiTypes.OBJECT, description=_l('Messages by field: {"field": ["message"]}.'))
+NOT_FOUND = OpenApiResponse(OpenApiTypes.OBJECT, description=_l("Not visible to the caller, or not theirs to do."))
+# Where a reporter's role names the channel, a missing source means that one.
+DEFAULT_SOURCE = {StaffRole.GRID_WORKER: Source.GRID_WORKER, StaffRole.DEPARTMENT_HANDLER: Source.DEPARTMENT}
+
+
+class CaseListView(CaseAPIView):
+    """The caller's cases, newest first; POST reports a new one (JSON, or multipart with photos)."""
+
+    @extend_schema(tags=TAGS, operation_id="cases_list", parameters=[s.CaseFilters],
+                   responses=s.CaseListItem(many=True))
+    def get(self, request):
+        filters = self.valid_input(s.CaseFilters, dict(request.query_params.items()))
+        cases = filtered(lights.with_lights(selectors.cases_for(self.staff), timezone.now()), filters)
+        page = self.paginate_queryset(cases.order_by("-reported_at", "-id"))
+        return self.get_paginated_response(s.CaseListItem(page, many=True, context={"staff": self.staff}).data)
+
+    @extend_schema(tags=TAGS, operation_id="cases_report",
+                   request={"application/json": s.CaseReportInput, "multipart/form-data": s.CaseReportUpload},
+                   responses={201: s.CaseDetail, 400: BAD_INPUT, 404: NOT_FOUND})
+    def post(self, request):
+        data = self.valid_input(s.CaseReportInput)
+        data["source"] = data.get("source") or DEFAULT_SOURCE.get(self.staff.role, "")
+        if not data["source"] and self.staff.role in rules.REPORTER_ROLES:
+            raise ValidationError({"source": [_("Say where the report came from.")]})
+        photos = request.FILES.getlist("photos")
+        # One transaction: a refused photo leaves no case behind, and no case loses its photos.
+        with transaction.atomic():
+            case = actions.report_case(staff=self.staff, **data)
+            if photos:
+                attachments.attach_uploads(case=case, uploads=photos, actor=self.staff.user,
+                                           event=case.events.filter(action="report").first())
+        return Response(case_detail(self.staff, case.pk), status=status.HTTP_201_CREATED)
+
+
+class CaseDetailView(CaseAPIView):
+    """One case: timeline, attachments, supervision orders, extension requests,
+    duplicates and the operations the caller may take now."""
+
+    @extend_schema(tags=TAGS, operation_id="cases_retrieve", responses={200: s.CaseDetail, 404: NOT_FOUND})
+    def get(self, request, pk):
+        return Response(case_detail(self.staff, pk))
+
+
+class SuggestedDepartmentView(CaseAPIView):
+    """The department the routing rules would dispatch this case to."""
+
+    @extend_schema(tags=TAGS, operation_id="cases_suggested_department",
+                   responses={200: s.CaseSuggestionOutput, 404: NOT_FOUND})
+    def get(self, request, pk):
+        case = selectors.case_for(self.staff, pk)
+        department = selectors.suggested_department(case.category, case.grid)
+        return Response(s.CaseSuggestionOutput({"department": department}).data)
+
+
+# --- one endpoint per operation ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Operation:
+    slug: str  # the URL segment, and the name in ``allowed_actions``
+    action: str  # the name in ``rules.TRANSITIONS``
+    input: type[serializers.Serializer]
+    perform: Callable  # the action: (*, staff, case_id, version, **input) -> Case
+    summary: str
+    # Where an action names a field differently from the input.
+    renamed: dict[str, str] = field(default_factory=dict)
+
+
+OPERATIONS = [
+    Operation("accept", "accept", s.CaseCommentInput, actions.accept_case, _l("Accept a reported case.")),
+    Operation("reject", "reject", s.CaseReasonInput, actions.reject_case, _l("Refuse a report: not a case.")),
+    Operation("dispatch", "dispatch", s.CaseDispatchInput, actions.dispatch_case,
+              _l("Send the case to a department (by default the routing rules' choice).")),
+    Operation("start", "start", s.CaseCommentInput, actions.start_case, _l("The department starts work.")),
+    Operation("return", "return", s.CaseReasonInput, actions.return_case,
+              _l("The department hands the case back to its dispatcher.")),
+    Operation("request-extension", "request_extension", s.CaseExtensionRequestInput, actions.request_extension,
+              _l("The department asks for more working hours.")),
+    Operation("decide-extension", "decide_extension", s.CaseExtensionDecisionInput, actions.decide_extension,
+              _l("Grant or refuse the waiting extension request.")),
+    Operation("handle", "handle", s.CaseHandleInput, actions.handle_case, _l("The department reports the result.")),
+    Operation("escalate", "escalate", s.CaseReasonInput, actions.escalate_case, _l("Move the case one level up.")),
+    Operation("transfer", "transfer", s.CaseTransferInput, actions.transfer_case,
+              _l("Move the case to another department.")),
+    Operation("rate", "rate", s.CaseRateInput, actions.rate_case, _l("Record the rating from the revisit.")),
+    Operation("close", "close", s.CaseCommentInput, actions.close_case, _l("Close a handled case.")),
+    Operation("reopen", "reopen", s.CaseReasonInput, actions.reopen_case, _l("Reopen a closed case.")),
+    Operation("supervise", "supervise", s.CaseSuperviseInput, actions.supervise_case,
+              _l("Issue a supervision order with its own deadline.")),
+    Operation("link-duplicate", "link_duplicate", s.CaseLinkDuplicateInput, actions.link_duplicate,
+              _l("This report repeats an open case: it follows that one."), {"original": "original_id"}),
+]
+
+IF_MATCH = OpenApiParameter("If-Match", str, OpenApiParameter.HEADER, required=False,
+                            description=_l("The version you acted on, instead of the body's version."))
+
+
+class CaseOperationView(CaseAPIView):
+    operation: Operation
+
+    def post(self, request, pk):
+        data = self.valid_input(self.operation.input)
+        data["version"] = data.get("version") or self.if_match()
+        try:
+            self.operation.perform(staff=self.staff, case_id=pk, **data)
+        except DjangoValidationError as exc:
+            errors = as_serializer_error(exc)
+            raise ValidationError({self.operation.renamed.get(key, key): value
+                                   for key, value in errors.items()}) from exc
+        return Response(case_detail(self.staff, pk))
+
+    def if_match(self) -> int | None:
+        header = self.request.headers.get("If-Match", "").strip()
+        if not header:
+            return None
+        value = header.removeprefix("W/").strip('"')
+        if not value.isdigit() or int(value) < 1:
+            raise ValidationError({"version": [_("If-Match must carry the case's version, a whole number.")]})
+        return int(value)
+
+
+def operation_view(operation: Operation) -> type[CaseOperationView]:
+    name = "".join(part.title() for part in operation.slug.split("-"))
+    view = type(f"Case{name}View", (CaseOperationView,), {"operation": operation, "__doc__": operation.summary})
+    return extend_schema_view(post=extend_schema(
+        tags=TAGS, operation_id=f"cases_{operation.action}", summary=operation.summary, parameters=[IF_MATCH],
+        request=operation.input,
+        responses={200: s.CaseDetail, 400: BAD_INPUT, 404: NOT_FOUND,
+                   409: OpenApiResponse(s.CaseConflictOutput,
+                                        description=_l("Stale version, or the case is not in a state for this."))},
+    ))(view)
+
+
+# --- categories and notifications ------------------------------------------------------------
+
+
+class CategoryTreeView(CaseAPIView):
+    """The active categories, by group, with their deadlines in working hours."""
+
+    pagination_class = None
+
+    @extend_schema(tags=TAGS, operation_id="case_categories", responses=s.CaseCategoryGroupOutput(many=True))
+    def get(self, request):
+        groups: dict[int, object] = {}
+        for leaf in selectors.leaf_categories().select_related("parent").order_by("parent__sort_order",
+                                                                                  "parent__code", "sort_order",
+                                                                                  "code"):
+            group = groups.setdefault(leaf.parent_id, leaf.parent)
+            group.__dict__.setdefault("active_children", []).append(leaf)
+        return Response(s.CaseCategoryGroupOutput(list(groups.values()), many=True).data)
+
+
+class NotificationListView(CaseAPIView):
+    """The caller's notifications, unread first."""
+
+    @extend_schema(tags=["notifications"], operation_id="notifications_list",
+                   responses=s.NotificationOutput(many=True))
+    def get(self, request):
+        page = self.paginate_queryset(inbox(request.user))
+        return self.get_paginated_response(s.NotificationOutput(page, many=True).data)
+
+
+class NotificationReadView(CaseAPIView):
+    """Mark one of the caller's notifications read (again is harmless)."""
+
+    @extend_schema(tags=["notifications"], operation_id="notifications_read", request=None,
+                   responses={200: s.NotificationOutput, 404: NOT_FOUND})
+    def post(self, request, pk):
+        notification = mark_read(user=request.user, notification_id=pk)
+        return Response(s.NotificationOutput(notification).data)

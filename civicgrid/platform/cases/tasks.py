@@ -1,0 +1,36 @@
+"""The deadline sweep as Celery tasks: beat fans out one ``sweep_tenant`` per ready
+tenant, each sent from its own schema so it runs there (tenant-schemas-celery), and a
+task that arrives without a tenant schema refuses to run."""
+
+from __future__ import annotations
+
+from django.db import connection
+from django_tenants.utils import get_public_schema_name, schema_context
+
+from civicgrid.config.celery import app
+
+# The beat sends a fan-out every five minutes; a sweep still queued when the next one is
+# sent would only repeat it, so it expires instead of piling up behind a stopped worker.
+SWEEP_EXPIRES_SECONDS = 300
+
+
+@app.task(name="civicgrid.platform.cases.tasks.sweep_tenant", acks_late=True)
+def sweep_tenant() -> dict:
+    """Reminders, overdue facts and automatic escalation for the schema it was sent from."""
+    from .sweep import sweep
+
+    if connection.schema_name == get_public_schema_name():
+        raise RuntimeError("sweep_tenant must be sent from a tenant schema")
+    return sweep()
+
+
+@app.task(name="civicgrid.platform.cases.tasks.sweep_all_tenants")
+def sweep_all_tenants() -> int:
+    """Beat job: one sweep per ready tenant, each sent from its own schema."""
+    from civicgrid.tenants.selectors import ready_tenant_schemas
+
+    schemas = ready_tenant_schemas()
+    for schema in schemas:
+        with schema_context(schema):
+            sweep_tenant.apply_async(expires=SWEEP_EXPIRES_SECONDS)
+    return len(schemas)

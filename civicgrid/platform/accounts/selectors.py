@@ -18,7 +18,11 @@ def staff_profile_for(user: User) -> StaffProfile | None:
         return None
     if user.home_tenant_id != getattr(connection.tenant, "pk", None):
         return None
-    return StaffProfile.objects.filter(user=user, is_active=True).first()
+    profile = (StaffProfile.objects.select_related("scope_org_unit", "scope_department")
+               .filter(user=user, is_active=True).first())
+    if profile is not None:
+        profile.user = user  # the request's user: no second query for it
+    return profile
 
 
 def may_sign_in_here(user: User) -> bool:

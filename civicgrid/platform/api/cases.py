@@ -19,6 +19,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
@@ -170,8 +171,9 @@ class CaseListView(CaseAPIView):
 
     @extend_schema(tags=TAGS, operation_id="cases_report",
                    request={"application/json": s.CaseReportInput, "multipart/form-data": s.CaseReportUpload},
-                   responses={201: s.CaseDetail, 400: BAD_INPUT, 404: NOT_FOUND})
+                   responses={201: s.CaseListItem, 400: BAD_INPUT, 404: NOT_FOUND})
     def post(self, request):
+        """The new case's summary (what a list shows); its detail is at the Location header."""
         data = self.valid_input(s.CaseReportInput)
         data["source"] = data.get("source") or DEFAULT_SOURCE.get(self.staff.role, "")
         if not data["source"] and self.staff.role in rules.REPORTER_ROLES:
@@ -183,7 +185,10 @@ class CaseListView(CaseAPIView):
             if photos:
                 attachments.attach_uploads(case=case, uploads=photos, actor=self.staff.user,
                                            event=case.events.filter(action="report").first())
-        return Response(case_detail(self.staff, case.pk), status=status.HTTP_201_CREATED)
+        summary = lights.with_lights(Case.objects.select_related("category", "grid", "department"),
+                                     timezone.now()).get(pk=case.pk)
+        return Response(s.CaseListItem(summary, context={"staff": self.staff}).data, status=status.HTTP_201_CREATED,
+                        headers={"Location": reverse("api-cases-detail", kwargs={"pk": case.pk})})
 
 
 class CaseDetailView(CaseAPIView):
@@ -236,6 +241,8 @@ OPERATIONS = [
     Operation("escalate", "escalate", s.CaseReasonInput, actions.escalate_case, _l("Move the case one level up.")),
     Operation("transfer", "transfer", s.CaseTransferInput, actions.transfer_case,
               _l("Move the case to another department.")),
+    Operation("transfer-county", "transfer_tenant", s.CaseTransferCountyInput, actions.transfer_to_tenant,
+              _l("Move the case to another county: a linked case is reported there.")),
     Operation("rate", "rate", s.CaseRateInput, actions.rate_case, _l("Record the rating from the revisit.")),
     Operation("close", "close", s.CaseCommentInput, actions.close_case, _l("Close a handled case.")),
     Operation("reopen", "reopen", s.CaseReasonInput, actions.reopen_case, _l("Reopen a closed case.")),

@@ -120,6 +120,13 @@ class CaseTransferInput(CaseVersionInput):
     reason = serializers.CharField(allow_blank=True)
 
 
+class CaseTransferCountyInput(CaseVersionInput):
+    division_code = serializers.CharField(help_text=_l("Division code of the county taking the case over."))
+    reason = serializers.CharField(allow_blank=True)
+    category_code = serializers.CharField(required=False, allow_blank=True, default="",
+                                          help_text=_l("Its category there, if the code differs."))
+
+
 class CaseRateInput(CaseCommentInput):
     rating = serializers.IntegerField(help_text=_l("1 to 5."))
 

@@ -517,13 +517,14 @@ def transfer_to_tenant(*, staff: StaffProfile, case_id, division_code: str, reas
 
     reason = _required(reason, "reason", _("Say why the case goes to another county."))
     here = connection.tenant
-    target = (Tenant.objects.filter(division_code=(division_code or "").strip(), status=Tenant.Status.ACTIVE,
-                                    level=Tenant.Level.COUNTY).exclude(pk=here.pk).first())
-    if target is None:
-        raise ValidationError({"division_code": _("There is no other active county with the code %(code)s.")
-                               % {"code": division_code}})
 
     def change(case):
+        # Looked up only once the actor may act: a caller who may not learns nothing.
+        target = (Tenant.objects.filter(division_code=(division_code or "").strip(), status=Tenant.Status.ACTIVE,
+                                        level=Tenant.Level.COUNTY).exclude(pk=here.pk).first())
+        if target is None:
+            raise ValidationError({"division_code": _("There is no other active county with the code %(code)s.")
+                                   % {"code": division_code}})
         with tenant_context(target):
             linked = report_case(
                 staff=None, category=category_code or case.category.code, title=case.title,

@@ -12,6 +12,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Urgency(models.TextChoices):
@@ -92,18 +93,19 @@ class Source(models.TextChoices):
 
 
 class Status(models.TextChoices):
-    REPORTED = "reported", _("Reported")
-    ACCEPTED = "accepted", _("Accepted")
-    DISPATCHED = "dispatched", _("Dispatched")
-    IN_PROGRESS = "in_progress", _("In progress")
-    RETURNED = "returned", _("Returned")
-    ESCALATED = "escalated", _("Escalated")
-    HANDLED = "handled", _("Handled")
-    CLOSED = "closed", _("Closed")
-    REJECTED = "rejected", _("Rejected")
-    TRANSFERRED = "transferred", _("Transferred to another county")
-    REOPENED = "reopened", _("Reopened")
-    MERGED = "merged", _("Following another case")  # a duplicate report: closes with its original
+    REPORTED = "reported", pgettext_lazy("case status", "Reported")
+    ACCEPTED = "accepted", pgettext_lazy("case status", "Accepted")
+    DISPATCHED = "dispatched", pgettext_lazy("case status", "Dispatched")
+    IN_PROGRESS = "in_progress", pgettext_lazy("case status", "In progress")
+    RETURNED = "returned", pgettext_lazy("case status", "Returned")
+    ESCALATED = "escalated", pgettext_lazy("case status", "Escalated")
+    HANDLED = "handled", pgettext_lazy("case status", "Handled")
+    CLOSED = "closed", pgettext_lazy("case status", "Closed")
+    REJECTED = "rejected", pgettext_lazy("case status", "Rejected")
+    TRANSFERRED = "transferred", pgettext_lazy("case status", "Transferred to another county")
+    REOPENED = "reopened", pgettext_lazy("case status", "Reopened")
+    # A duplicate report: it closes with its original.
+    MERGED = "merged", pgettext_lazy("case status", "Following another case")
 
 
 OPEN_STATUSES = (Status.REPORTED, Status.ACCEPTED, Status.DISPATCHED, Status.IN_PROGRESS, Status.RETURNED,

@@ -70,6 +70,7 @@ def bodies(original_id: int) -> dict[str, dict]:
         "transfer": {"department": "D-PSB", "reason": "涉及治安"}, "rate": {"rating": 5}, "close": {},
         "reopen": {"reason": "群众反映未解决"}, "supervise": {"order": "三日内办结", "due_at": due, "card": "yellow"},
         "link-duplicate": {"original_id": original_id},
+        "transfer-county": {"division_code": "330110", "reason": "位于余杭区境内"},
     }
 
 
@@ -102,9 +103,11 @@ def test_the_whole_lifecycle_over_http(sc):
     assert case["status"] == "reported" and case["source"] == "grid_worker" and case["level"] == "community"
     assert case["grid"] == "T01-C01-G01" and case["category"] == {"code": "DSP-NEIGHBOUR", "name": case["category"]
                                                                    ["name"]}
-    assert case["light"] == "green" and case["version"] == 1 and case["allowed_actions"] == []
-    assert [e["action"] for e in case["timeline"]] == ["report"]
+    assert case["light"] == "green" and case["version"] == 1
     url = f"{API}/cases/{case['id']}"
+    assert response["Location"] == f"{url}/"  # the summary comes back; the detail is there
+    reported = worker.get(response["Location"]).json()
+    assert reported["allowed_actions"] == [] and [e["action"] for e in reported["timeline"]] == ["report"]
 
     detail = operator.get(f"{url}/").json()
     assert {"accept", "reject", "escalate", "supervise", "link-duplicate"} <= set(detail["allowed_actions"])
@@ -440,7 +443,7 @@ def test_a_report_and_its_photos_are_one_transaction(sc):
 
     response = worker.post(f"{API}/cases/", {**fields, "photos": [png(), png((30, 20))]}, format="multipart")
     assert response.status_code == 201, response.content
-    case = response.json()
+    case = worker.get(response["Location"]).json()
     try:
         assert case["grid"] == "T01-C01-G01" and len(case["attachments"]) == 2
         assert {a["kind"] for a in case["attachments"]} == {"image"}
@@ -510,3 +513,17 @@ def test_the_schema_documents_every_operation(world):
                  "/api/v1/notifications/", "/api/v1/notifications/{id}/read/"):
         assert path in paths
     assert "allowed_actions" in schema["components"]["schemas"]["CaseDetail"]["properties"]
+
+
+def test_a_case_goes_to_another_county_over_the_api(world):
+    operator = client(world, "shangcheng_operator")
+    with tenant_context(world.shangcheng):
+        case = actions.report_case(staff=staff("shangcheng_operator"),
+                                   category="DSP-NEIGHBOUR", title="跨区问题", source="hotline_12345",
+                                   address="余杭区交界处")
+    response = operator.post(f"/api/v1/cases/{case.pk}/transfer-county/",
+                             {"division_code": "330110", "reason": "位于余杭区境内"}, format="json")
+    assert response.status_code == 200, response.content
+    assert response.json()["status"] == "transferred"
+    with tenant_context(world.yuhang):
+        assert Case.objects.filter(transferred_from__endswith=case.number).count() == 1

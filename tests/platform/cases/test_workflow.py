@@ -9,6 +9,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.http import Http404
+from django.utils import translation
 from django_tenants.utils import tenant_context
 
 from civicgrid.platform.accounts.actions import create_staff_member
@@ -45,7 +46,7 @@ def report(by: str = "shangcheng_gridworker", **extra) -> Case:
 
 @pytest.fixture
 def shangcheng(world):
-    with tenant_context(world.shangcheng):
+    with tenant_context(world.shangcheng), translation.override("en"):
         yield world
 
 
@@ -212,7 +213,7 @@ def test_two_people_dispatching_at_once_exactly_one_wins(committed):
 
     def act(actor, department):
         try:
-            with tenant_context(committed.shangcheng):
+            with tenant_context(committed.shangcheng), translation.override("en"):
                 barrier.wait()
                 actions.dispatch_case(staff=actor, case_id=case.pk, department=department, version=version)
                 results.append("ok")

@@ -241,8 +241,11 @@ def run() -> None:
               f"({'as drawn' if counted == expected else f'DIFFERS from drawn {expected}'})", flush=True)
 
         before = (Notification.objects.count(), CaseEvent.objects.count(), OutboxEvent.objects.count())
-        first = sweep()
-        second = sweep()
+        # Both runs judge the same moment: what the second finds is what the first left,
+        # not cases whose deadlines passed while the first was running.
+        moment = timezone.now()
+        first = sweep(now=moment)
+        second = sweep(now=moment)
         after = (Notification.objects.count(), CaseEvent.objects.count(), OutboxEvent.objects.count())
         print(f"first   {first}", flush=True)
         print(f"second  {second}", flush=True)

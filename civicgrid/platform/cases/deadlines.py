@@ -4,9 +4,12 @@ reused (its per-day answers are cached inside it)."""
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
+
+from django.db import connection
 
 from .calendar import WorkingCalendar
 from .models import CalendarOverride, Category, Urgency
@@ -16,9 +19,25 @@ URGENCY_FACTOR = {Urgency.NORMAL: Decimal("1"), Urgency.URGENT: Decimal("0.5"), 
 YELLOW_SHARE = Decimal("0.8")  # the light turns yellow when this share of the time is used
 
 
+OVERRIDES_FRESH_SECONDS = 60  # a county's calendar changes a few times a year
+
+
 def tenant_calendar() -> WorkingCalendar:
-    overrides = frozenset(CalendarOverride.objects.values_list("day", "is_working"))
-    return _calendar(overrides)
+    """This county's calendar. Its overrides are read at most once a minute per
+    process: every report sets a deadline, and a query each time adds up."""
+    schema, now = connection.schema_name, time.monotonic()
+    held = _overrides.get(schema)
+    if held is None or now - held[0] > OVERRIDES_FRESH_SECONDS:
+        held = _overrides[schema] = (now, frozenset(CalendarOverride.objects.values_list("day", "is_working")))
+    return _calendar(held[1])
+
+
+def forget_overrides() -> None:
+    """After a change to the overrides, in this process (others follow within a minute)."""
+    _overrides.clear()
+
+
+_overrides: dict[str, tuple[float, frozenset]] = {}
 
 
 @lru_cache(maxsize=64)

@@ -90,6 +90,7 @@ def seed_demo(*, progress=None) -> list[DemoAccount]:
                         scope_department=scope if isinstance(scope, Department) else None, acting_user=None)
                 accounts.append(DemoAccount(tenant.primary_domain, username, StaffRole(role).label))
             seed_demo_people(tenant, tree)
+            seed_demo_cases(tenant, tree)
     if progress:
         progress(len(TENANTS), len(TENANTS), _("done"))
     return accounts
@@ -124,3 +125,44 @@ def seed_demo_people(tenant: Tenant, tree: dict) -> None:
         create_person(staff=admin, name=person.name, id_number=person.id_number, phone=person.phone,
                       grid=grids[index % len(grids)], residence=residence,
                       registered_address=person.address, actual_address=person.address)
+
+
+def seed_demo_cases(tenant: Tenant, tree: dict) -> None:
+    """A few cases at different steps, so every role finds work in its queue."""
+    from civicgrid.platform.accounts.staff.models import StaffProfile
+    from civicgrid.platform.cases import actions
+    from civicgrid.platform.cases.models import Case, Source
+
+    if Case.objects.exists():
+        return
+
+    def staff(suffix: str) -> StaffProfile:
+        return StaffProfile.objects.select_related("user", "scope_org_unit", "scope_department").get(
+            user__username=f"{tenant.schema_name}_{suffix}")
+
+    worker, operator, handler = staff("gridworker"), staff("operator"), staff("handler")
+    corner = tree["T01-C01-G01"].boundary["coordinates"][0][0]  # the grid's south-west corner
+    lng, lat = corner[0] + 0.004, corner[1] + 0.004
+
+    def report(category: str, title: str, description: str, by=worker, source=Source.GRID_WORKER):
+        return actions.report_case(staff=by, category=category, title=title, description=description,
+                                   source=source, latitude=lat, longitude=lng, address="幸福社区3幢")
+
+    report("DSP-NEIGHBOUR", "楼上漏水引发邻里争执", "3幢401漏水至301，两户多次争吵。")
+    report("URB-ROAD", "人行道路面塌陷", "幸福路与和平街交叉口东侧人行道塌陷约半米。", by=operator,
+           source=Source.HOTLINE_12345)
+    queued = report("ENV-NOISE-NEIGHBOUR", "夜间装修噪音扰民", "2幢一住户连续三晚22点后装修。")
+    actions.accept_case(staff=operator, case_id=queued.pk)
+    actions.dispatch_case(staff=operator, case_id=queued.pk)
+    handled = report("PUB-RENTAL-HOUSING", "出租房屋人员登记不全", "5幢602出租房入住人员未登记。")
+    actions.accept_case(staff=operator, case_id=handled.pk)
+    actions.dispatch_case(staff=operator, case_id=handled.pk)
+    actions.start_case(staff=handler, case_id=handled.pk)
+    actions.handle_case(staff=handler, case_id=handled.pk, result="已上门核查，补登记租住人员3名。")
+    closed = report("ENV-NOISE-NEIGHBOUR", "广场舞音响过大", "小区广场晚间音响音量过大。")
+    actions.accept_case(staff=operator, case_id=closed.pk)
+    actions.dispatch_case(staff=operator, case_id=closed.pk)
+    actions.start_case(staff=handler, case_id=closed.pk)
+    actions.handle_case(staff=handler, case_id=closed.pk, result="已与队员协商，音量降低并提前至21点结束。")
+    actions.rate_case(staff=operator, case_id=closed.pk, rating=5, comment="回访居民表示满意。")
+    actions.close_case(staff=operator, case_id=closed.pk)

@@ -219,6 +219,8 @@ class CaseEvent(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
+        # Department handlers see the cases their department once held: found by this key.
+        indexes = [models.Index(models.F("data__department"), name="case_event_department")]
 
     def __str__(self):
         return f"{self.case_id} {self.action}"

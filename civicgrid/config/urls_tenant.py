@@ -14,7 +14,8 @@ urlpatterns = [
     path("registry/imports/", include("civicgrid.platform.registry.imports.urls")),
     path("registry/verify/", include("civicgrid.platform.registry.verification.urls")),
     path("cases/", include("civicgrid.platform.cases.urls")),
-    path("r/", include("civicgrid.platform.cases.public_urls")),  # the reporter's link: no sign-in
+    path("r/", include("civicgrid.platform.cases.public_urls")),
+    path("categories/", include("civicgrid.platform.cases.catalog_urls")),  # the reporter's link: no sign-in
     path("assessment/", include("civicgrid.platform.cases.assessment_urls")),
     path("open311/v2/", include("civicgrid.platform.api.open311.urls")),
     *api_urls,
@@ -24,4 +25,5 @@ urlpatterns = [
     path("", include("civicgrid.platform.registry.verification.api_urls")),
     path("", include("civicgrid.platform.api.cases_urls")),
     path("", include("civicgrid.platform.api.assessment_urls")),
+    path("", include("civicgrid.platform.api.catalog_urls")),
 ]

@@ -1,0 +1,3 @@
+"""Routes: being built (filled in by its owner)."""
+
+urlpatterns: list = []

@@ -69,7 +69,7 @@ class CaseFilterForm(forms.Form):
     department = forms.ChoiceField(label=_l("Department"), required=False)
     grid = forms.ChoiceField(label=_l("Area"), required=False)
     mine = forms.BooleanField(label=_l("Reported by me"), required=False)
-    sort = forms.ChoiceField(label=_l("Order"), required=False, choices=[
+    sort = forms.ChoiceField(label=_l("Sort by"), required=False, choices=[
         ("deadline", _l("Nearest deadline first")), ("newest", _l("Newest first"))])
 
     def __init__(self, *args, staff, **kwargs):
@@ -204,7 +204,7 @@ class RateForm(forms.Form):
 
 
 class SuperviseForm(forms.Form):
-    order = _comment(_l("Order"))
+    order = _comment(_l("Supervision order"))
     due_at = forms.DateTimeField(label=_l("Due"), input_formats=["%Y-%m-%dT%H:%M"],
                                  widget=forms.DateTimeInput(attrs={"type": "datetime-local"},
                                                             format="%Y-%m-%dT%H:%M"))

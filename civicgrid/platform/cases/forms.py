@@ -177,6 +177,23 @@ class TransferForm(forms.Form):
             (d.code, d.name) for d in departments_for(staff) if d.pk != case.department_id]
 
 
+class TransferCountyForm(forms.Form):
+    division_code = forms.ChoiceField(label=_l("To county"))
+    reason = _comment(_l("Reason"))
+
+    def __init__(self, *args, staff, case, **kwargs):
+        from django.db import connection
+
+        from civicgrid.tenants.models import Tenant
+
+        super().__init__(*args, **kwargs)
+        here = getattr(connection.tenant, "pk", None)
+        self.fields["division_code"].choices = [("", "—")] + [
+            (t.division_code, f"{t.name} ({t.division_code})")
+            for t in Tenant.objects.filter(level=Tenant.Level.COUNTY, status=Tenant.Status.ACTIVE)
+            .exclude(pk=here).order_by("division_code")]
+
+
 class ExtensionRequestForm(forms.Form):
     hours = forms.DecimalField(label=_l("Extra working hours"), max_digits=6, decimal_places=2,
                                widget=forms.NumberInput(attrs={"step": "0.5", "inputmode": "decimal"}))

@@ -50,6 +50,7 @@ from .forms import (
     ReasonForm,
     ReportForm,
     SuperviseForm,
+    TransferCountyForm,
     TransferForm,
     category_label,
 )
@@ -239,6 +240,10 @@ ACTIONS: dict[str, ActionForm] = {
     "transfer": ActionForm(_l("Transfer to another department"), TransferForm,
                            lambda r, c, v, d: actions.transfer_case(
                                **_who(r, c, v), department=d["department"], reason=d["reason"]), needs_case=True),
+    "transfer_tenant": ActionForm(_l("Transfer to another county"), TransferCountyForm,
+                                  lambda r, c, v, d: actions.transfer_to_tenant(
+                                      **_who(r, c, v), division_code=d["division_code"], reason=d["reason"]),
+                                  needs_case=True),
     "escalate": ActionForm(_l("Escalate one level up"), ReasonForm, lambda r, c, v, d: actions.escalate_case(
         **_who(r, c, v), reason=d["reason"])),
     "supervise": ActionForm(_l("Supervise"), SuperviseForm, lambda r, c, v, d: actions.supervise_case(

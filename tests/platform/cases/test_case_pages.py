@@ -277,7 +277,7 @@ def test_a_case_offers_only_what_the_actor_may_do(sc):
     world = sc
     case = report()
     assert offered(client(world, "shangcheng_operator").get(f"/cases/{case.pk}/")) == [
-        "accept", "escalate", "supervise", "link_duplicate", "reject"]
+        "accept", "transfer_tenant", "escalate", "supervise", "link_duplicate", "reject"]
     # A community operator coordinates a case held in the community, but does not supervise.
     assert offered(client(world, "cp_community").get(f"/cases/{case.pk}/")) == [
         "accept", "escalate", "link_duplicate", "reject"]
@@ -363,6 +363,9 @@ ACTION_CASES = [
      lambda c: c.status == Status.ESCALATED and c.level == Level.TOWNSHIP),
     ("transfer", _dispatched, "shangcheng_operator", "cp_jus", {"department": "D-PSB", "reason": "治安问题"},
      lambda c: c.department.code == "D-PSB"),
+    ("transfer_tenant", _accepted, "shangcheng_operator", "cp_community",
+     {"division_code": "330110", "reason": "问题点位于余杭区境内"},
+     lambda c: c.status == Status.TRANSFERRED and c.transferred_to.startswith("yuhang:")),
     ("rate", _handled, "shangcheng_operator", "shangcheng_gridworker", {"rating": "4", "comment": "满意"},
      lambda c: c.rating == 4),
     ("close", _handled, "shangcheng_operator", "cp_jus", {},

@@ -34,7 +34,6 @@ import http.client
 import io
 import json
 import os
-import platform
 import secrets
 import socket
 import statistics
@@ -48,7 +47,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.scratch import python_speed, run_in_scratch_database, version_of  # noqa: E402
+from bench.scratch import machine_line, run_in_scratch_database, version_of  # noqa: E402
 
 HOST = "shangcheng.localhost"
 CATEGORY = "DSP-NEIGHBOUR"  # routed to D-JUS by the province's defaults
@@ -263,16 +262,8 @@ def run() -> None:
     verdict = "meets" if rate >= TARGET_RATE and p95 <= TARGET_P95_MS else "MISSES"
     print(f"target  reports {rate:,.0f}/s p95={p95:.0f}ms {verdict} ≥{TARGET_RATE}/s with p95 ≤{TARGET_P95_MS}ms "
           f"(photo {len(image) / 1024:.0f} KB)", flush=True)
-    from django.db import connection
 
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW server_version")
-        pg_version = cursor.fetchone()[0]
-    cpus = os.cpu_count()
-    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    print(f"machine cpus={cpus} loadavg={load} python={platform.python_version()} postgresql={pg_version} "
-          f"django={__import__('django').get_version()} gunicorn={version_of('gunicorn')} {python_speed()}",
-          flush=True)
+    print(machine_line(f"gunicorn={version_of('gunicorn')}"), flush=True)
 
 
 if __name__ == "__main__":

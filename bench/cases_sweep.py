@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import bisect
 import os
-import platform
 import random
 import sys
 import time
@@ -47,7 +46,7 @@ from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.scratch import python_speed, run_in_scratch_database, version_of  # noqa: E402
+from bench.scratch import machine_line, run_in_scratch_database, version_of  # noqa: E402
 
 CASES = int(os.environ.get("BENCH_CASES", 100_000))
 GOAL_SECONDS = 10.0
@@ -261,27 +260,13 @@ def run() -> None:
           f"notifications={first['notifications']:,} -- second run {'did nothing' if nothing_more else 'ACTED'}; "
           f"goal ≤ {GOAL_SECONDS:.0f}s per {CASES:,}: {'met' if first['seconds'] <= GOAL_SECONDS else 'MISSED'}",
           flush=True)
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW server_version")
-        pg_version = cursor.fetchone()[0]
-    cpus = os.cpu_count()
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else cpus
-    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    print(f"machine cpus={cpus} usable={usable} loadavg={load} python={platform.python_version()} "
-          f"postgresql={pg_version} django={django_version()} psycopg={version_of('psycopg')} {python_speed()}",
-          flush=True)
+    print(machine_line(f"psycopg={version_of('psycopg')}"), flush=True)
 
 
 def _count_lights(cases) -> dict:
     from django.db.models import Count
 
     return dict(cases.values_list("light").annotate(n=Count("pk")).order_by("light"))
-
-
-def django_version() -> str:
-    import django
-
-    return django.get_version()
 
 
 if __name__ == "__main__":

@@ -36,13 +36,12 @@ import io
 import itertools
 import math
 import os
-import platform
 import statistics
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from scratch import run_in_scratch_database, version_of  # noqa: E402
+from scratch import machine_line, run_in_scratch_database, version_of  # noqa: E402
 
 N = 20  # onboardings per method
 NOOP_RUNS = 5  # runs of migrate_all with nothing pending
@@ -184,19 +183,8 @@ def run() -> None:
     )
     print(f"        last run said: {out.getvalue().strip()}")
 
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW server_version")
-        pg_version = cursor.fetchone()[0]
-    cpus = os.cpu_count()
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else cpus
     print()
-    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    print(
-        f"machine cpus={cpus} usable={usable} loadavg={load} python={platform.python_version()} "
-        f"postgresql={pg_version} django={__import__('django').get_version()} "
-        f"django-tenants={version_of('django-tenants')}",
-        flush=True,
-    )
+    print(machine_line(f"django-tenants={version_of('django-tenants')}"), flush=True)
 
 
 if __name__ == "__main__":

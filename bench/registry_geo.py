@@ -37,7 +37,6 @@ import csv
 import io
 import json
 import os
-import platform
 import random
 import statistics
 import sys
@@ -45,7 +44,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from scratch import run_in_scratch_database  # noqa: E402
+from scratch import machine_line, run_in_scratch_database  # noqa: E402
 
 COLUMNS, ROWS = 50, 40  # 2,000 grids
 CELL = 0.005  # degrees, about 500 m
@@ -238,20 +237,9 @@ def run() -> None:
     print(f"ratio   rtree single / naive = {single_rate / naive_rate:,.0f}x; batch / naive = "
           f"{batch_rate / naive_rate:,.0f}x")
 
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW server_version")
-        pg_version = cursor.fetchone()[0]
-    cpus = os.cpu_count()
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else cpus
-    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
     print()
-    print(
-        f"machine cpus={cpus} usable={usable} loadavg={load} python={platform.python_version()} "
-        f"postgresql={pg_version} django={__import__('django').get_version()} "
-        f"rtree={rtree.__version__} libspatialindex={rtree.core.rt.SIDX_Version().decode()} "
-        f"shapely={shapely.__version__} geos={shapely.geos_version_string}",
-        flush=True,
-    )
+    print(machine_line(f"rtree={rtree.__version__}", f"libspatialindex={rtree.core.rt.SIDX_Version().decode()}",
+                       f"shapely={shapely.__version__}", f"geos={shapely.geos_version_string}"), flush=True)
 
 
 if __name__ == "__main__":

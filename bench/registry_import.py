@@ -34,14 +34,13 @@ from __future__ import annotations
 import csv
 import io
 import os
-import platform
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.scratch import python_speed, run_in_scratch_database, version_of  # noqa: E402
+from bench.scratch import machine_line, run_in_scratch_database, version_of  # noqa: E402
 
 TARGET_ROWS_PER_SECOND = 20_000
 HEADER = ["姓名", "身份证号", "手机号", "现住址", "网格编码"]
@@ -158,18 +157,7 @@ def run(rows: int, folder: Path) -> None:
         print(f"target  first import {first_rate:,.0f} rows/s {verdict} {TARGET_ROWS_PER_SECOND:,} rows/s; "
               f"re-import {again_rate:,.0f} rows/s", flush=True)
 
-        with connection.cursor() as cursor:
-            cursor.execute("SHOW server_version")
-            pg_version = cursor.fetchone()[0]
-    cpus = os.cpu_count()
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else cpus
-    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    print(
-        f"machine cpus={cpus} usable={usable} loadavg={load} python={platform.python_version()} "
-        f"postgresql={pg_version} django={__import__('django').get_version()} "
-        f"psycopg={version_of('psycopg')} cryptography={version_of('cryptography')} {python_speed()}",
-        flush=True,
-    )
+        print(machine_line(f"psycopg={version_of('psycopg')}", f"cryptography={version_of('cryptography')}"), flush=True)
 
 
 if __name__ == "__main__":

@@ -30,7 +30,6 @@ address or name, some not registered, some invalid ID numbers):
 from __future__ import annotations
 
 import os
-import platform
 import random
 import statistics
 import sys
@@ -38,7 +37,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from scratch import run_in_scratch_database, version_of  # noqa: E402
+from scratch import machine_line, run_in_scratch_database, version_of  # noqa: E402
 
 PERSONS = int(os.environ.get("PERSONS", 1_000_000))
 ROWS = int(os.environ.get("ROWS", 70_000))
@@ -246,20 +245,7 @@ def run() -> None:
           f"({naive_mismatches} outcomes differ from set-based)", flush=True)
     print(f"ratio      naive / set-based = {naive_time / set_median:.1f}x", flush=True)
 
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW server_version")
-        pg_version = cursor.fetchone()[0]
-    cpus = os.cpu_count()
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else cpus
-    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    print(f"machine cpus={cpus} usable={usable} loadavg={load} python={platform.python_version()} "
-          f"postgresql={pg_version} django={django_version()} psycopg={version_of('psycopg')}", flush=True)
-
-
-def django_version() -> str:
-    import django
-
-    return django.get_version()
+    print(machine_line(f"psycopg={version_of('psycopg')}"), flush=True)
 
 
 if __name__ == "__main__":

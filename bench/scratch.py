@@ -82,3 +82,19 @@ def python_speed() -> str:
         sum(i * i for i in range(10**7))
         best = min(best, time.perf_counter() - started)
     return f"pyspeed={best:.2f}s"
+
+
+def machine_line(*versions: str) -> str:
+    """The ``machine`` line every benchmark ends with: the machine, its load, the
+    versions that matter (``versions``: "name=value" items) and its speed that day."""
+    import django
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        postgresql = cursor.fetchone()[0]
+    cpus = os.cpu_count()
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else cpus
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    return " ".join([f"machine cpus={cpus} usable={usable} loadavg={load}", f"python={sys.version.split()[0]}",
+                     f"postgresql={postgresql}", f"django={django.get_version()}", *versions, python_speed()])

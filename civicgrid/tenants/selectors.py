@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext
 
 from . import progress as onboarding_progress
@@ -27,6 +27,11 @@ def tenants_for_province() -> QuerySet[Tenant]:
         .prefetch_related("domains")
         .order_by("division_code")
     )
+
+
+def tenant_by_key(key: str) -> Tenant | None:
+    """A city or county by its schema name or its division code (the commands' --tenant)."""
+    return Tenant.objects.exclude(schema_name=PUBLIC_SCHEMA).filter(Q(schema_name=key) | Q(division_code=key)).first()
 
 
 def ready_tenant_schemas() -> list[str]:

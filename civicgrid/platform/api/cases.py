@@ -15,7 +15,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.http import Http404
@@ -33,9 +32,8 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 
-from civicgrid.platform.accounts.staff.models import StaffRole
-from civicgrid.platform.cases import actions, attachments, lights, rules, selectors
-from civicgrid.platform.cases.models import OPEN_STATUSES, Case, Source
+from civicgrid.platform.cases import actions, attachments, lights, selectors
+from civicgrid.platform.cases.models import OPEN_STATUSES, Case
 from civicgrid.platform.notifications.actions import mark_read
 from civicgrid.platform.notifications.selectors import inbox
 
@@ -81,25 +79,9 @@ class CaseAPIView(GenericAPIView):
 
 
 def allowed_actions(staff, case, *, extension_waiting: bool) -> list[str]:
-    """The operations (URL names) ``staff`` may take on ``case`` now: the same checks the
-    actions make (transition, role, the holding department), plus the two states an
-    action would refuse as a conflict (an extension already waiting or none to decide,
-    nowhere higher to escalate to)."""
-    allowed = []
-    for operation in OPERATIONS:
-        action = operation.action
-        if not rules.can_move(action, case.status) or not rules.role_may(action, role=staff.role, level=case.level):
-            continue
-        if action in rules.HANDLER_ACTIONS and (case.department_id is None
-                                                or case.department_id != staff.scope_department_id):
-            continue
-        if action == "escalate" and case.level not in rules.NEXT_LEVEL:
-            continue
-        if (action == "request_extension" and extension_waiting) or (action == "decide_extension"
-                                                                     and not extension_waiting):
-            continue
-        allowed.append(operation.slug)
-    return allowed
+    """The operations (URL names) ``staff`` may take on ``case`` now (``selectors.open_actions``)."""
+    open_now = selectors.open_actions(staff, case, extension_waiting=extension_waiting)
+    return [operation.slug for operation in OPERATIONS if operation.action in open_now]
 
 
 def case_detail(staff, pk) -> dict:
@@ -121,8 +103,11 @@ def case_detail(staff, pk) -> dict:
 
 
 def _with_urls(attachment):
-    attachment.url = default_storage.url(attachment.file)
-    attachment.thumbnail_url = default_storage.url(attachment.thumbnail) if attachment.thumbnail else None
+    """The console's file routes, which check the caller may see the case; a storage
+    URL would hand the file to anyone holding the link."""
+    keys = {"pk": attachment.case_id, "attachment": attachment.pk}
+    attachment.url = reverse("case-file", kwargs=keys)
+    attachment.thumbnail_url = reverse("case-thumbnail", kwargs=keys) if attachment.thumbnail else None
     return attachment
 
 
@@ -154,8 +139,6 @@ def filtered(cases: QuerySet, filters: dict) -> QuerySet:
 
 BAD_INPUT = OpenApiResponse(OpenApiTypes.OBJECT, description=_l('Messages by field: {"field": ["message"]}.'))
 NOT_FOUND = OpenApiResponse(OpenApiTypes.OBJECT, description=_l("Not visible to the caller, or not theirs to do."))
-# Where a reporter's role names the channel, a missing source means that one.
-DEFAULT_SOURCE = {StaffRole.GRID_WORKER: Source.GRID_WORKER, StaffRole.DEPARTMENT_HANDLER: Source.DEPARTMENT}
 
 
 class CaseListView(CaseAPIView):
@@ -175,9 +158,6 @@ class CaseListView(CaseAPIView):
     def post(self, request):
         """The new case's summary (what a list shows); its detail is at the Location header."""
         data = self.valid_input(s.CaseReportInput)
-        data["source"] = data.get("source") or DEFAULT_SOURCE.get(self.staff.role, "")
-        if not data["source"] and self.staff.role in rules.REPORTER_ROLES:
-            raise ValidationError({"source": [_("Say where the report came from.")]})
         photos = request.FILES.getlist("photos")
         # One transaction: a refused photo leaves no case behind, and no case loses its photos.
         with transaction.atomic():

@@ -22,6 +22,7 @@ from rest_framework.views import APIView
 
 from civicgrid.platform.accounts.staff.models import StaffRole
 from civicgrid.platform.cases import catalog_actions as catalog
+from civicgrid.platform.cases import catalog_selectors as catalog_reads
 from civicgrid.platform.cases.models import CalendarOverride, Category, Urgency
 
 from .permissions import IsTenantStaff
@@ -37,7 +38,7 @@ class ReadOrAdmin(IsTenantStaff):
         if not staff:
             return False
         if request.method in SAFE_METHODS:
-            return staff.role in catalog.READERS
+            return staff.role in catalog_reads.READERS
         return staff.role == StaffRole.COUNTY_ADMIN
 
 
@@ -141,7 +142,7 @@ class CategoryListView(CatalogView):
 
     @extend_schema(tags=TAGS, operation_id="catalog_categories_list", responses=GroupOutput(many=True))
     def get(self, request):
-        return Response(GroupOutput(catalog.category_tree(), many=True).data)
+        return Response(GroupOutput(catalog_reads.category_tree(), many=True).data)
 
     @extend_schema(tags=TAGS, operation_id="catalog_categories_create", request=CategoryInput,
                    responses={201: CategoryOutput})

@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from decimal import Decimal, InvalidOperation
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.http import Http404
@@ -33,7 +32,9 @@ from .models import Case, CaseEvent, Category, ExtensionRequest, Level, Source, 
 from .numbers import next_number
 from .selectors import case_for, cases_for, leaf_categories
 
-REOPEN_DAYS = getattr(settings, "CIVICGRID_REOPEN_DAYS", 15)
+REOPEN_DAYS = rules.REOPEN_DAYS
+# The channel a role's own reports come through, when they name none.
+OWN_CHANNEL = {StaffRole.GRID_WORKER: Source.GRID_WORKER, StaffRole.DEPARTMENT_HANDLER: Source.DEPARTMENT}
 
 
 class CaseConflict(Exception):
@@ -48,11 +49,13 @@ class CaseConflict(Exception):
 
 
 def report_case(*, staff: StaffProfile | None, category: Category | str, title: str, description: str = "",
-                source: str, latitude: float | None = None, longitude: float | None = None, address: str = "",
+                source: str = "", latitude: float | None = None, longitude: float | None = None, address: str = "",
                 urgency: str = "", reporter_name: str = "", reporter_phone: str = "", reporter_email: str = "",
                 persons: Iterable = (), places: Iterable = (), actor=None) -> Case:
     """A new case. ``staff`` is None for reports from outside the console (resident
-    site, Open311, hotline integrations); ``actor`` is then the user, if any."""
+    site, Open311, hotline integrations); ``actor`` is then the user, if any.
+    Without a ``source``, a grid worker's or a department's own channel is meant;
+    anyone else must say where the report came from."""
     if staff is not None and staff.role not in rules.REPORTER_ROLES:
         raise Http404
     category = _leaf(category)
@@ -60,7 +63,10 @@ def report_case(*, staff: StaffProfile | None, category: Category | str, title: 
     title = (title or "").strip()
     if not title:
         errors["title"] = _("Give the case a title.")
-    if source not in Source.values:
+    source = source or (OWN_CHANNEL.get(staff.role, "") if staff is not None else "")
+    if not source:
+        errors["source"] = _("Say where the report came from.")
+    elif source not in Source.values:
         errors["source"] = _("Unknown source %(source)s.") % {"source": source}
     urgency = urgency or category.urgency
     if urgency not in Urgency.values:
@@ -128,11 +134,13 @@ def _initial_level(source: str, grid: OrgUnit | None) -> str:
 # --- the transition machinery ---------------------------------------------------------
 
 
-def _transition(*, staff: StaffProfile, case_id, action: str, version: int | None, comment: str = "",
-                change: Callable[[Case], dict | None] | None = None, check_role: bool = True) -> Case:
+def _transition(*, staff: StaffProfile | None, case_id, action: str, version: int | None = None,
+                comment: str = "", change: Callable[[Case], dict | None] | None = None) -> Case:
+    """Lock, check, change, record. ``staff`` None is the platform itself (the
+    sweep, a reporter's link): no scope and no role, only the transition."""
     with transaction.atomic():
         case = _locked(staff, case_id)
-        if check_role and not _may(staff, action, case):
+        if staff is not None and not rules.may_act(staff, action, case):
             raise Http404
         if version is not None and case.version != int(version):
             raise CaseConflict(_("Someone else changed this case a moment ago (it is now %(status)s). "
@@ -145,24 +153,18 @@ def _transition(*, staff: StaffProfile, case_id, action: str, version: int | Non
         data = (change(case) if change else None) or {}
         case.version += 1
         case.save()
-        _after(case, action=action, from_status=from_status, actor=staff.user, comment=comment, data=data)
+        _after(case, action=action, from_status=from_status, actor=staff.user if staff else None, comment=comment,
+               data=data)
     return case
 
 
-def _locked(staff: StaffProfile, case_id) -> Case:
+def _locked(staff: StaffProfile | None, case_id) -> Case:
+    visible = Case.objects.all() if staff is None else cases_for(staff)
     try:
-        pk = cases_for(staff).values_list("pk", flat=True).get(pk=case_id)
+        pk = visible.values_list("pk", flat=True).get(pk=case_id)
     except (Case.DoesNotExist, ValueError, TypeError) as exc:
         raise Http404 from exc
     return Case.objects.select_for_update(of=("self",)).select_related("category", "department").get(pk=pk)
-
-
-def _may(staff: StaffProfile, action: str, case: Case) -> bool:
-    if not rules.role_may(action, role=staff.role, level=case.level):
-        return False
-    if action in rules.HANDLER_ACTIONS:
-        return case.department_id is not None and case.department_id == staff.scope_department_id
-    return True
 
 
 def _after(case: Case, *, action: str, from_status: str, actor, comment: str, data: dict) -> CaseEvent:
@@ -363,26 +365,8 @@ def escalate_case(*, staff: StaffProfile | None, case_id, reason: str, version: 
         case.level, case.department, case.handle_due, case.handle_warn_at = higher, None, None, None
         return data
 
-    if staff is None:
-        return _system_transition(case_id=case_id, action="escalate", comment=reason, change=change)
     return _transition(staff=staff, case_id=case_id, action="escalate", version=version, comment=reason,
                        change=change)
-
-
-def _system_transition(*, case_id, action: str, comment: str, change) -> Case:
-    """A transition the platform itself takes (the sweep): no role, no scope."""
-    with transaction.atomic():
-        case = Case.objects.select_for_update().select_related("category").get(pk=case_id)
-        if not rules.can_move(action, case.status):
-            raise CaseConflict(_("This case is %(status)s: it cannot be %(action)s now.")
-                               % {"status": case.get_status_display(), "action": action_label(action)})
-        from_status = case.status
-        case.status = rules.target_status(action, case.status)
-        data = change(case) or {}
-        case.version += 1
-        case.save()
-        _after(case, action=action, from_status=from_status, actor=None, comment=comment, data=data)
-    return case
 
 
 def transfer_case(*, staff: StaffProfile, case_id, department: Department | str, reason: str,
@@ -416,15 +400,18 @@ def rate_case(*, staff: StaffProfile | None, case_id, rating: int, comment: str 
         raise ValidationError({"rating": _("A rating is a whole number from 1 to 5.")})
 
     def change(case):
+        if case.rating is not None:  # one revisit, one rating
+            raise CaseConflict(_("This case is already rated."))
         case.rating, case.rating_comment = rating, comment[:500]
         return {"rating": rating, "by_reporter": staff is None}
 
-    if staff is None:
-        with transaction.atomic():
-            case = Case.objects.select_for_update().filter(pk=case_id, token=token).first()
-            if case is None:
-                raise Http404
-        return _system_transition(case_id=case.pk, action="rate", comment=comment, change=change)
+    if staff is None:  # the reporter's link names the case by its token, nothing else
+        try:
+            known = Case.objects.filter(pk=case_id, token=token).exists()
+        except (ValidationError, ValueError, TypeError):
+            known = False
+        if not known:
+            raise Http404
     return _transition(staff=staff, case_id=case_id, action="rate", version=version, comment=comment,
                        change=change)
 

@@ -77,6 +77,11 @@ class WorkingHours:
     def periods(self) -> tuple[tuple[time, time], ...]:
         return (self.morning, self.afternoon)
 
+    @property
+    def hours_per_day(self) -> Decimal:
+        return sum((Decimal(_microseconds_of(b) - _microseconds_of(a)) for a, b in self.periods),
+                   Decimal(0)) / MICROSECONDS_PER_HOUR
+
 
 def _microseconds_of(t: time) -> int:
     return ((t.hour * 60 + t.minute) * 60 + t.second) * 1_000_000 + t.microsecond

@@ -17,7 +17,7 @@ one transaction, one audit row.
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
@@ -39,16 +39,11 @@ MAX_SORT_ORDER = 1_000_000
 OVERRIDE_REACH_DAYS = 2 * 366  # further out nobody knows the holidays; a typo in the year is likelier
 EDITABLE = ("name", "name_en", "description", "parent", "accept_hours", "handle_hours", "urgency",
             "department_code", "is_active", "sort_order")
-READERS = (StaffRole.COUNTY_ADMIN, StaffRole.COMMAND_OPERATOR)
 
 
 def _admin_only(staff: StaffProfile | None) -> None:
     if staff is None or staff.role != StaffRole.COUNTY_ADMIN:
         raise Http404
-
-
-def may_read(staff: StaffProfile | None) -> bool:
-    return staff is not None and staff.role in READERS
 
 
 # --- categories ---------------------------------------------------------------------
@@ -321,42 +316,3 @@ def _day(raw, errors: dict, *, reach: bool = True) -> date | None:
     if reach and abs((day - timezone.localdate()).days) > OVERRIDE_REACH_DAYS:
         errors["day"] = [_("Choose a day within two years of today.")]
     return day
-
-
-# --- reads the console and the API share --------------------------------------------
-
-
-def category_tree() -> list[Category]:
-    """Every group (active or not) with ``leaves`` (each with ``rules``), in display order."""
-    groups = list(Category.objects.filter(parent__isnull=True).order_by("sort_order", "code"))
-    by_group = {group.pk: group for group in groups}
-    for group in groups:
-        group.leaves = []
-    leaves = Category.objects.filter(parent__isnull=False).order_by("sort_order", "code")
-    rules: dict[int, list[RoutingRule]] = {}
-    for rule in RoutingRule.objects.select_related("area", "department").order_by("area__path"):
-        rules.setdefault(rule.category_id, []).append(rule)
-    for leaf in leaves:
-        leaf.rules = rules.get(leaf.pk, [])
-        by_group[leaf.parent_id].leaves.append(leaf)
-    return groups
-
-
-def calendar_outlook(start: date, days: int = 60) -> list[dict]:
-    """For each day from ``start``: working or not, and where that answer came from."""
-    calendar = deadlines.tenant_calendar()
-    notes = dict(CalendarOverride.objects.filter(day__gte=start, day__lt=start + timedelta(days=days))
-                 .values_list("day", "note"))
-    outlook = []
-    for offset in range(days):
-        day = start + timedelta(days=offset)
-        source = calendar.day_source(day)
-        outlook.append({"day": day, "is_working": calendar.is_working_day(day), "source": source,
-                        "source_label": source.label, "note": notes.get(day, ""), "overridden": day in notes})
-    return outlook
-
-
-def working_days(hours: Decimal) -> Decimal:
-    """Working hours as working days of the calendar's office day (7.5 hours)."""
-    length = deadlines.tenant_calendar()._day_length / 3_600_000_000
-    return (Decimal(hours) / Decimal(repr(length))).quantize(Decimal("0.1"))

@@ -22,6 +22,7 @@ from civicgrid.platform.accounts.access import staff_required
 from civicgrid.platform.accounts.staff.models import StaffRole
 
 from . import catalog_actions as catalog
+from . import catalog_selectors as catalog_reads
 from .catalog_forms import CalendarOverrideForm, CategoryForm, RoutingRuleForm
 from .models import CalendarOverride, Category
 
@@ -47,13 +48,13 @@ def _category(code) -> Category:
     return found
 
 
-@staff_required(*catalog.READERS)
+@staff_required(*catalog_reads.READERS)
 def tree(request):
-    groups = catalog.category_tree()
+    groups = catalog_reads.category_tree()
     for group in groups:
         for leaf in group.leaves:
-            leaf.accept_days = catalog.working_days(leaf.accept_hours)
-            leaf.handle_days = catalog.working_days(leaf.handle_hours)
+            leaf.accept_days = catalog_reads.working_days(leaf.accept_hours)
+            leaf.handle_days = catalog_reads.working_days(leaf.handle_hours)
     return render(request, "cases/catalog/tree.html", {
         "groups": groups, "may_edit": request.staff.role == ADMIN})
 
@@ -137,7 +138,7 @@ def rule_delete(request, pk):
     return redirect("catalog:catalog-category-edit", code=code)
 
 
-@staff_required(*catalog.READERS)
+@staff_required(*catalog_reads.READERS)
 def calendar(request):
     may_edit = request.staff.role == ADMIN
     form = CalendarOverrideForm(request.POST or None)
@@ -158,7 +159,7 @@ def calendar(request):
     except ValueError:
         start = timezone.localdate()
     return render(request, "cases/catalog/calendar.html", {
-        "form": form, "may_edit": may_edit, "start": start, "outlook": catalog.calendar_outlook(start, OUTLOOK_DAYS),
+        "form": form, "may_edit": may_edit, "start": start, "outlook": catalog_reads.calendar_outlook(start, OUTLOOK_DAYS),
         "overrides": CalendarOverride.objects.filter(day__gte=timezone.localdate()).order_by("day"),
         "days": OUTLOOK_DAYS})
 

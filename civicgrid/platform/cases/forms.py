@@ -124,7 +124,7 @@ class ReportForm(forms.Form):
         self.location_errors: list[str] = []
 
     def report_source(self) -> str:
-        return self.cleaned_data.get("source") or Source.GRID_WORKER
+        return self.cleaned_data.get("source") or ""  # a grid worker's own: the action knows
 
     def add_action_errors(self, message_dict: dict) -> None:
         """The action's and the attachment check's messages, each beside its field."""

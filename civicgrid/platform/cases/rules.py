@@ -6,6 +6,8 @@ and the API ask them which buttons to show.
 
 from __future__ import annotations
 
+from django.conf import settings
+
 from civicgrid.platform.accounts.staff.models import StaffRole
 
 from .models import AWAITING_DISPATCH, Level, Status
@@ -47,6 +49,8 @@ REPORTER_ROLES = {R.COUNTY_ADMIN, R.COMMAND_OPERATOR, R.TOWNSHIP_OPERATOR, R.COM
                   R.DEPARTMENT_HANDLER}
 
 NEXT_LEVEL = {Level.COMMUNITY: Level.TOWNSHIP, Level.TOWNSHIP: Level.COUNTY}
+# A closed case can be reopened for this many days.
+REOPEN_DAYS = getattr(settings, "CIVICGRID_REOPEN_DAYS", 15)
 
 
 def can_move(action: str, status: str) -> bool:
@@ -65,3 +69,14 @@ def role_may(action: str, *, role: str, level: str) -> bool:
     if action in COUNTY_ACTIONS:
         return role in {R.COUNTY_ADMIN, R.COMMAND_OPERATOR}
     return role in COORDINATORS[level]
+
+
+def may_act(staff, action: str, case) -> bool:
+    """Whether ``staff`` may take ``action`` on ``case``: their role at the level the
+    case is held at, and for handling steps, the department holding it. (Whether
+    they may see the case at all is the selectors' scope.)"""
+    if not role_may(action, role=staff.role, level=case.level):
+        return False
+    if action in HANDLER_ACTIONS:
+        return case.department_id is not None and case.department_id == staff.scope_department_id
+    return True

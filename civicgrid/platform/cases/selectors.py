@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from civicgrid.platform.accounts.staff.models import ScopeKind, StaffProfile, StaffRole
 from civicgrid.platform.org.models import Department, OrgUnit
 
+from . import rules
 from .models import Case, Category, RoutingRule
 
 TENANT_WIDE = {StaffRole.COUNTY_ADMIN, StaffRole.COMMAND_OPERATOR, StaffRole.AUDITOR}
@@ -66,3 +68,22 @@ def suggested_department(category: Category, grid: OrgUnit | None):
     if category.department_code:
         return Department.objects.filter(code=category.department_code, is_active=True).first()
     return None
+
+
+def open_actions(staff: StaffProfile, case: Case, *, extension_waiting: bool | None = None) -> set[str]:
+    """The actions (names in ``rules.TRANSITIONS``) ``staff`` may take on ``case`` as it
+    stands: what the actions check (transition, role, the holding department) less
+    what they would refuse as a conflict. Pages and the API offer exactly these."""
+    names = {action for action in rules.TRANSITIONS
+             if rules.can_move(action, case.status) and rules.may_act(staff, action, case)}
+    if names & {"request_extension", "decide_extension"}:
+        if extension_waiting is None:
+            extension_waiting = case.extensions.filter(granted__isnull=True).exists()
+        names.discard("request_extension" if extension_waiting else "decide_extension")
+    if case.level not in rules.NEXT_LEVEL:
+        names.discard("escalate")
+    if case.rating is not None:
+        names.discard("rate")
+    if case.closed_at and (timezone.now() - case.closed_at).days > rules.REOPEN_DAYS:
+        names.discard("reopen")
+    return names

@@ -260,28 +260,10 @@ ACTIONS: dict[str, ActionForm] = {
 FORWARD = {"accept", "dispatch", "start", "handle", "decide_extension", "rate", "close"}
 
 
-def may_take(staff: StaffProfile, action: str, case: Case) -> bool:
-    """The actor's role at the case's level, and for handling steps the department holding it."""
-    if not rules.role_may(action, role=staff.role, level=case.level):
-        return False
-    if action in rules.HANDLER_ACTIONS:
-        return case.department_id is not None and case.department_id == staff.scope_department_id
-    return True
-
-
 def allowed_actions(staff: StaffProfile, case: Case) -> list[str]:
     """The actions this actor may take on the case as it stands, in the order the page shows them."""
-    names = [name for name in ACTIONS if rules.can_move(name, case.status) and may_take(staff, name, case)]
-    if {"request_extension", "decide_extension"} & set(names):
-        waiting = case.extensions.filter(granted__isnull=True).exists()
-        names = [n for n in names if (n, waiting) not in {("request_extension", True), ("decide_extension", False)}]
-    if case.level not in rules.NEXT_LEVEL:
-        names = [n for n in names if n != "escalate"]
-    if case.rating is not None:
-        names = [n for n in names if n != "rate"]
-    if case.closed_at and (timezone.now() - case.closed_at).days > actions.REOPEN_DAYS:
-        names = [n for n in names if n != "reopen"]
-    return names
+    open_now = selectors.open_actions(staff, case)
+    return [name for name in ACTIONS if name in open_now]
 
 
 def _blank_form(name: str, staff: StaffProfile, case: Case) -> forms.Form:
@@ -312,7 +294,7 @@ def case_action(request, pk, action):
         return _detail_page(request, case, bound={action: form}, status=409, conflict=_(
             "Someone else changed this case while you had it open, so nothing was done. "
             "It is shown below as it is now: check it and try again."))
-    if not may_take(staff, action, case):
+    if not rules.may_act(staff, action, case):
         raise Http404
     if not form.is_valid():
         return _detail_page(request, case, bound={action: form}, status=400)

@@ -257,3 +257,18 @@ def test_a_case_across_the_border_goes_to_the_other_county_as_a_linked_case(shan
         assert linked.number.startswith("330110-")
         assert linked.events.filter(action="report").count() == 1
     assert Case.objects.filter(number=number).count() == 0  # not in this county
+
+
+def test_a_case_is_rated_once_whoever_rates_it(shangcheng):
+    operator, jus = staff("shangcheng_operator"), handler("D-JUS")
+    case = report()
+    actions.accept_case(staff=operator, case_id=case.pk)
+    actions.dispatch_case(staff=operator, case_id=case.pk)
+    actions.start_case(staff=jus, case_id=case.pk)
+    case = actions.handle_case(staff=jus, case_id=case.pk, result="已调解")
+    with pytest.raises(Http404):  # the reporter's path needs the case's own token
+        actions.rate_case(staff=None, case_id=case.pk, token="not-a-token", rating=3)
+    actions.rate_case(staff=None, case_id=case.pk, token=case.token, rating=4)
+    with pytest.raises(actions.CaseConflict, match="already rated"):
+        actions.rate_case(staff=operator, case_id=case.pk, rating=2)
+    assert Case.objects.get(pk=case.pk).rating == 4

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from django.db import OperationalError, connection, transaction
 
 from . import pipeline, validation
-from .models import ImportBatch, Outcome
+from .models import ImportBatch
 
 logger = logging.getLogger(__name__)
 
@@ -119,7 +119,7 @@ class OverlappedApply:
                 return
         if self.registry_rows:  # an empty registry (a first import) matches nothing
             pipeline.classify(self.batch, lines)
-        pipeline.apply(self.batch, {Outcome.NEW: 1, Outcome.UPDATED: 1}, lines)
+        pipeline.apply(self.batch, lines=lines)
 
     def _decide(self, chunk: validation.Chunk, lines: pipeline.Lines, done: int, total: int) -> None:
         self.registry_rows = registry_rows()

@@ -47,10 +47,9 @@ def parse_mapping(pairs: list[str]) -> dict[str, str]:
 
 
 def _tenant(code: str):
-    from civicgrid.tenants.models import Tenant
+    from civicgrid.tenants.selectors import tenant_by_key
 
-    tenant = Tenant.objects.exclude(schema_name="public").filter(schema_name=code).first() or \
-        Tenant.objects.exclude(schema_name="public").filter(division_code=code).first()
+    tenant = tenant_by_key(code)
     if tenant is None:
         raise CommandError(_("There is no tenant %(code)s.") % {"code": code})
     return tenant

@@ -331,13 +331,14 @@ def fill_registry_phones(batch: ImportBatch) -> None:
             "WHERE batch_id = %s AND line = %s", values)
 
 
-def apply(batch: ImportBatch, counts: dict[str, int], lines: Lines = None) -> None:
-    """Insert the new persons (and the households the file names). Statements with
-    nothing to do (``counts``) are skipped: each would read every staged row.
-    Updates follow in ``update_changed_persons``."""
-    if counts[Outcome.NEW] or counts[Outcome.UPDATED]:
+def apply(batch: ImportBatch, counts: dict[str, int] | None = None, lines: Lines = None) -> None:
+    """Insert the new persons (and the households the file names). With ``counts``,
+    statements with nothing to do are skipped (each would read every staged row);
+    a chunk (``lines``) is small enough to run both. Updates follow in
+    ``update_changed_persons``."""
+    if counts is None or counts[Outcome.NEW] or counts[Outcome.UPDATED]:
         insert_households(batch, lines)
-    if counts[Outcome.NEW]:
+    if counts is None or counts[Outcome.NEW]:
         insert_new_persons(batch, lines)
 
 

@@ -12,7 +12,6 @@ from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import CommandError
-from django.db.models import Q
 from django.http import Http404
 from django_tenants.utils import tenant_context
 
@@ -32,9 +31,9 @@ def configure(parser) -> None:
 
 
 def _tenant(code: str):
-    from civicgrid.tenants.models import Tenant
+    from civicgrid.tenants.selectors import tenant_by_key
 
-    tenant = Tenant.objects.exclude(schema_name="public").filter(Q(schema_name=code) | Q(division_code=code)).first()
+    tenant = tenant_by_key(code)
     if tenant is None:
         raise CommandError(f"no tenant {code!r}")
     return tenant

@@ -8,7 +8,7 @@ from tqdm import tqdm
 
 from civicgrid.tenants import actions
 from civicgrid.tenants.models import OnboardingJob, Tenant
-from civicgrid.tenants.selectors import tenants_for_province
+from civicgrid.tenants.selectors import tenant_by_key, tenants_for_province
 
 
 def worker_is_running(timeout: float = 1.5) -> bool:
@@ -119,8 +119,7 @@ class Command(BaseCommand):
             self.stdout.write("  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True)))
 
     def _tenant(self, key) -> Tenant:
-        tenant = Tenant.objects.exclude(schema_name="public").filter(division_code=key).first() or \
-            Tenant.objects.exclude(schema_name="public").filter(schema_name=key).first()
+        tenant = tenant_by_key(key)
         if tenant is None:
             raise CommandError(f"no tenant with division code or schema {key!r}")
         return tenant

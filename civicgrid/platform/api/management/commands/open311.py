@@ -13,6 +13,7 @@ from django_tenants.utils import tenant_context
 
 from civicgrid.platform.api.open311 import keys
 from civicgrid.tenants.models import Tenant
+from civicgrid.tenants.selectors import tenant_by_key
 
 
 class Command(BaseCommand):
@@ -37,8 +38,7 @@ class Command(BaseCommand):
 
     @staticmethod
     def _tenant(key: str) -> Tenant:
-        tenant = (Tenant.objects.exclude(schema_name="public").filter(schema_name=key).first()
-                  or Tenant.objects.exclude(schema_name="public").filter(division_code=key).first())
+        tenant = tenant_by_key(key)
         if tenant is None:
             raise CommandError(f"no tenant with schema or division code {key!r}")
         return tenant

@@ -10,6 +10,7 @@ from tqdm import tqdm
 
 from civicgrid.platform.org import geo, imports
 from civicgrid.tenants.models import Tenant
+from civicgrid.tenants.selectors import tenant_by_key
 
 
 class Command(BaseCommand):
@@ -35,8 +36,7 @@ class Command(BaseCommand):
 
     @staticmethod
     def _tenant(key: str) -> Tenant:
-        tenant = (Tenant.objects.exclude(schema_name="public").filter(schema_name=key).first()
-                  or Tenant.objects.exclude(schema_name="public").filter(division_code=key).first())
+        tenant = tenant_by_key(key)
         if tenant is None:
             raise CommandError(f"no tenant with schema or division code {key!r}")
         return tenant

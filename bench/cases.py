@@ -16,13 +16,16 @@ departments is onboarded first (not timed).
 Timed, each at concurrency BENCH_CONCURRENCY (default 16), one thread per
 client, a new connection per request:
 
+* health   -- the floor: an anonymous GET that reads one row (the host's tenant)
+* me       -- a signed-in GET of the caller's own profile (session, user, membership)
 * reports  -- a grid worker's JSON report (BENCH_REPORTS, default 2,000)
 * photo    -- the same with a 1600×1200 JPEG photo in a multipart body
               (BENCH_PHOTOS, default 300): checked, re-encoded, thumbnailed, stored
 * accept   -- the command centre accepts each plain report
 * dispatch -- and dispatches it by the routing rule
 
-Prints reports/s with p50/p95/max latency per step. Goal: ≥ 200 reports/s
+Prints reports/s with p50/p95/max latency per step, and how a report compares
+with the two floors measured in the same run. Goal: ≥ 200 reports/s
 without a photo with p95 ≤ 150 ms. The sweep over 100,000 open cases is timed
 by ``bench/cases_sweep.py``.
 """
@@ -174,6 +177,17 @@ class Api:
             conn.close()
         return response.status, data, time.perf_counter() - started
 
+    def get(self, path: str) -> tuple[int, bytes, float]:
+        started = time.perf_counter()
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        try:
+            conn.request("GET", path, headers={"Host": HOST, "Cookie": self.cookie, "Accept": "application/json"})
+            response = conn.getresponse()
+            data = response.read()
+        finally:
+            conn.close()
+        return response.status, data, time.perf_counter() - started
+
     def post_json(self, path: str, payload: dict):
         return self.post(path, json.dumps(payload).encode(), "application/json")
 
@@ -248,6 +262,11 @@ def run() -> None:
         worker_api, operator_api = Api(port, world["sessions"]["worker"]), Api(port, world["sessions"]["operator"])
         run_concurrently("warmup", list(range(40)), lambda i: worker_api.post_json("/api/v1/cases/",
                                                                                      report_payload(i)), concurrency)
+        floor = min(reports, 1500)
+        _, health_rate, _ = run_concurrently("health", list(range(floor)), lambda i: Api(port, "").get(
+            "/api/v1/health/"), concurrency)
+        _, me_rate, _ = run_concurrently("me", list(range(floor)), lambda i: worker_api.get("/api/v1/me/"),
+                                         concurrency)
         results, rate, p95 = run_concurrently(
             "reports", list(range(reports)),
             lambda i: worker_api.post_json("/api/v1/cases/", report_payload(i)), concurrency)
@@ -263,6 +282,8 @@ def run() -> None:
     print(f"target  reports {rate:,.0f}/s p95={p95:.0f}ms {verdict} ≥{TARGET_RATE}/s with p95 ≤{TARGET_P95_MS}ms "
           f"(photo {len(image) / 1024:.0f} KB)", flush=True)
 
+    print(f"ratio   report / anonymous health GET = {rate / health_rate:.2f}x, "
+          f"report / signed-in GET = {rate / me_rate:.2f}x (same server, same run)", flush=True)
     print(machine_line(f"gunicorn={version_of('gunicorn')}"), flush=True)
 
 

@@ -96,7 +96,8 @@ def report_case(*, staff: StaffProfile | None, category: Category | str, title: 
     user = staff.user if staff is not None else actor
     now = timezone.now()
     calendar = deadlines.tenant_calendar()
-    with transaction.atomic():
+    # No savepoint: nothing here is retried, so a failure undoes the caller's whole transaction.
+    with transaction.atomic(savepoint=False):
         case = Case.objects.create(
             number=next_number(now), title=title[:200], description=description, category=category,
             source=source, urgency=urgency, level=_initial_level(source, grid), reporter=user,

@@ -8,6 +8,8 @@ from civicgrid.tenants import views as province_views
 urlpatterns = [
     path("", province_views.portal, name="portal"),
     path("province/", include("civicgrid.tenants.urls")),
+    path("province/plugins/", include("civicgrid.plugins.province_urls")),  # catalog, prices, statements
+    path("vendor/", include("civicgrid.plugins.vendor_urls")),  # a vendor's usage and revenue
     path("accounts/", include("civicgrid.platform.accounts.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     *api_urls,

@@ -4,6 +4,7 @@ from django.urls import include, path
 
 from civicgrid.platform.api.urls import tenant_urlpatterns as api_urls
 from civicgrid.platform.console import views as console_views
+from civicgrid.plugins import urls as plugin_urls
 
 urlpatterns = [
     path("", console_views.home, name="console-home"),
@@ -18,6 +19,10 @@ urlpatterns = [
     path("categories/", include("civicgrid.platform.cases.catalog_urls")),  # the reporter's link: no sign-in
     path("assessment/", include("civicgrid.platform.cases.assessment_urls")),
     path("open311/v2/", include("civicgrid.platform.api.open311.urls")),
+    path("plugins/", include("civicgrid.plugins.console_urls")),  # a county switches plugins on and off
+    # Each installed plugin's own pages and API, answering 404 where it is switched off.
+    *plugin_urls.console_urlpatterns(),
+    *plugin_urls.api_urlpatterns(),
     *api_urls,
     # API modules: each declares full paths under api/v1/.
     path("", include("civicgrid.platform.org.api_urls")),

@@ -6,6 +6,7 @@ All of these live in the public schema.
 import uuid
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django_tenants.models import DomainMixin, TenantMixin
@@ -32,6 +33,9 @@ class Tenant(TenantMixin):
     status = models.CharField(_("status"), max_length=15, choices=Status.choices, default=Status.PROVISIONING)
     created_at = models.DateTimeField(auto_now_add=True)
     suspended_at = models.DateTimeField(null=True, blank=True)
+    # The plugins switched on here, kept by plugins.actions with the Activation rows: every
+    # request and task already holds this row, so hooks know the tenant's plugins without a query.
+    active_plugins = ArrayField(models.CharField(max_length=60), default=list, blank=True)
 
     # Onboarding creates the schema itself, by cloning the template inside its
     # own transaction; saving a row must never create or migrate a schema.

@@ -10,9 +10,11 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import dj_database_url
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 from civicgrid.config import embedded
+from civicgrid.plugins.discovery import discover as discover_plugins
 
 BASE_DIR = Path(__file__).resolve().parents[3]
 PACKAGE_DIR = BASE_DIR / "civicgrid"
@@ -77,6 +79,7 @@ SHARED_APPS = [
     "channels",
     "civicgrid.platform.console",
     "civicgrid.platform.api",  # no models: its management commands (open311)
+    "civicgrid.plugins",  # catalog, activations, usage, statements
 ]
 TENANT_APPS = [
     "django.contrib.contenttypes",
@@ -90,6 +93,10 @@ TENANT_APPS = [
     "civicgrid.platform.notifications",
     "civicgrid.platform.cases",
 ]
+# Installed plugins join the tenant apps (their tables exist in every schema; activation
+# decides behaviour). A plugin that fails to load is listed with its reason, never fatal.
+PLUGINS = discover_plugins()
+TENANT_APPS += PLUGINS.app_paths()
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
 AUTH_USER_MODEL = "accounts.User"
@@ -183,6 +190,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "civicgrid.platform.notifications.tasks.relay_all_outboxes",
         "schedule": 60.0,
     },
+    "plugin-jobs": {
+        "task": "civicgrid.plugins.tasks.run_all_plugin_jobs",
+        "schedule": 60.0,
+    },
+    "plugin-statements": {  # last month's statements, on the 1st
+        "task": "civicgrid.plugins.tasks.make_monthly_statements",
+        "schedule": crontab(minute=30, hour=2, day_of_month=1),
+    },
 }
 
 # --- object storage ---------------------------------------------------------
@@ -259,6 +274,7 @@ SPECTACULAR_SETTINGS = {
 CIVICGRID_ONBOARDING_STEPS: list[str] = [
     "civicgrid.platform.registry.onboarding.seed_care_kinds",
     "civicgrid.platform.cases.onboarding.seed_categories",
+    "civicgrid.plugins.actions.enable_for_new_tenant",
 ]
 
 LOGGING = {

@@ -1,8 +1,16 @@
 """Tests: the machine's PostgreSQL and Redis where DATABASE_URL / REDIS_URL are set, else embedded."""
 
 import os
+import sys
+from pathlib import Path
 
 os.environ.setdefault("CELERY_QUEUE", f"civicgrid-test-{os.getpid()}")
+# The suite's sample plugins, installed as distributions (dist-info with entry points):
+# two that load, one that fails to import, one that needs a later core. Discovery
+# runs when the base settings load, so the path goes first.
+SAMPLE_PLUGINS = Path(__file__).resolve().parents[3] / "tests" / "plugins" / "site"
+if str(SAMPLE_PLUGINS) not in sys.path:
+    sys.path.insert(0, str(SAMPLE_PLUGINS))
 
 from .base import *  # noqa: E402, F403
 

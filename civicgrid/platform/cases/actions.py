@@ -173,9 +173,9 @@ def _after(case: Case, *, action: str, from_status: str, actor, comment: str, da
                                      actor=actor, actor_label=getattr(actor, "username", "") or "system",
                                      comment=comment, data=data)
     record(action=f"case.{action}", actor=actor, target=case, number=case.number, status=case.status, **data)
-    notify.store(case, action, actor=actor)
+    notified = notify.store(case, action, actor=actor)
     emit(f"case.{action}", case_id=case.pk, number=case.number, status=case.status, version=case.version,
-         schema=connection.schema_name, **data)
+         schema=connection.schema_name, notifications=notified, **data)
     return event
 
 

@@ -56,12 +56,13 @@ def recipients(case: Case, action: str, actor) -> set[int]:
     return users
 
 
-def store(case: Case, action: str, *, actor) -> int:
+def store(case: Case, action: str, *, actor) -> list[int]:
+    """Store the step's notifications; their ids go with the outbox event, so
+    channels (SMS, WeChat plugins) deliver exactly these after commit."""
     title = TITLES.get(action)
     if title is None:
-        return 0
+        return []
     text = str(title) % {"number": case.number, "title": case.title}
     rows = [Notification(recipient_id=user, topic=f"case.{action}", title=text[:200], case=case,
                          url=f"/cases/{case.pk}/") for user in recipients(case, action, actor)]
-    Notification.objects.bulk_create(rows)
-    return len(rows)
+    return [row.pk for row in Notification.objects.bulk_create(rows)]

@@ -27,7 +27,12 @@ class Command(BaseCommand):
 
         report = migrate_all(tenants, on_schema=advance, verbosity=verbosity)
         bar.close()
+        # The catalog lists what this installation has now: new plugins, gone ones, broken ones.
+        from civicgrid.plugins.catalog import sync_catalog
+
+        catalog = sync_catalog()
         self.stdout.write(
             f"migrated: {', '.join(report.migrated) or 'nothing'}; up to date: {len(report.skipped)} "
-            f"(template {TEMPLATE_SCHEMA}, {len(ready_tenant_schemas())} active tenants)"
+            f"(template {TEMPLATE_SCHEMA}, {len(ready_tenant_schemas())} active tenants); "
+            f"plugins in the catalog: {sum(e.installed for e in catalog)} installed of {len(catalog)}"
         )

@@ -1,0 +1,4 @@
+"""Placeholder: filled by the pages work."""
+
+app_name = "vendor"
+urlpatterns: list = []

@@ -1,0 +1,106 @@
+from datetime import timedelta
+from decimal import Decimal
+
+from django.urls import path
+
+from civicgrid.plugins import (
+    CategorySpec,
+    NavEntry,
+    PeriodicJob,
+    RegistryKindSpec,
+    SearchDocument,
+    Widget,
+    hookimpl,
+    meter,
+)
+
+from . import views
+from .models import HeardEvent
+
+DELIVERED: list[tuple[str, int]] = []  # (schema, notification id): what the channel was asked to send
+JOBS_RUN: list[str] = []
+
+
+@hookimpl
+def civicgrid_case_categories():
+    return [CategorySpec(code="SMP", name="示例隐患"),
+            CategorySpec(code="SMP-LEAK", name="示例：燃气泄漏", parent="SMP", accept_hours=Decimal("0.5"),
+                         handle_hours=Decimal("4"), urgency="urgent")]
+
+
+@hookimpl
+def civicgrid_registry_kinds():
+    return [RegistryKindSpec(code="sample_watch", name="示例关注对象",
+                             fields=({"name": "note", "label": "备注", "type": "text", "required": False},))]
+
+
+@hookimpl
+def civicgrid_tenant_seed(tenant):
+    HeardEvent.objects.get_or_create(action="seed", case_number="", hook="seed")
+
+
+@hookimpl
+def civicgrid_case_reported(event):
+    HeardEvent.objects.create(action=event.action, case_number=event.number, hook="reported")
+    meter("check", idempotency_key=f"reported:{event.case_id}")
+
+
+@hookimpl
+def civicgrid_case_transitioned(event):
+    HeardEvent.objects.create(action=event.action, case_number=event.number, hook="transitioned")
+
+
+@hookimpl
+def civicgrid_case_closed(event):
+    HeardEvent.objects.create(action=event.action, case_number=event.number, hook="closed")
+
+
+@hookimpl
+def civicgrid_console_nav(staff):
+    return [NavEntry(label="示例", url="/p/sample/heard/")]
+
+
+@hookimpl
+def civicgrid_dashboard_widgets(staff):
+    return [Widget(title="示例插件", value=str(HeardEvent.objects.count()), text="heard", url="/p/sample/heard/")]
+
+
+@hookimpl
+def civicgrid_console_urls():
+    return [path("heard/", views.heard, name="heard")]
+
+
+@hookimpl
+def civicgrid_api_urls():
+    return [path("heard/", views.heard, name="heard")]
+
+
+class RecordingChannel:
+    code = "sample"
+    name = "示例通道"
+
+    def deliver(self, notification, recipient):
+        from django.db import connection
+
+        DELIVERED.append((connection.schema_name, notification.pk))
+
+
+@hookimpl
+def civicgrid_notification_channels():
+    return [RecordingChannel()]
+
+
+@hookimpl
+def civicgrid_search_documents(since):
+    return [SearchDocument(kind="heard", key=str(e.pk), title=e.action) for e in HeardEvent.objects.all()]
+
+
+def _job():
+    from django.db import connection
+
+    JOBS_RUN.append(connection.schema_name)
+
+
+@hookimpl
+def civicgrid_periodic_jobs():
+    return [PeriodicJob(name="tick", every=timedelta(minutes=5), run=_job)]

@@ -50,6 +50,11 @@ def committed(django_db_setup, django_db_blocker) -> World:
 def _back_to_public():
     yield
     connection.set_schema_to_public()
+    # The world's tenant objects outlive each test's rolled-back transaction: a plugin a
+    # test switched on must not stay on in the next test's tenant_context.
+    world = getattr(pytest, "world", None)
+    for tenant in (world.province, world.city, world.shangcheng, world.yuhang) if world else ():
+        tenant.active_plugins = []
 
 
 def database_url() -> str:

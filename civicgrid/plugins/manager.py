@@ -15,7 +15,6 @@ import functools
 import logging
 import os
 from importlib import import_module
-from types import SimpleNamespace
 
 import pluggy
 from django.apps import apps
@@ -73,7 +72,7 @@ def _register(manager: pluggy.PluginManager, plugin_id: str, config: PluginConfi
         if exc.name != config.hooks_module_path():
             _problems[plugin_id] = f"its hooks failed to import: {exc}"
             return
-        module = SimpleNamespace()  # a plugin may bring only models and pages
+        module = None  # a plugin may bring only models and pages
     except Exception as exc:  # noqa: BLE001 -- a broken plugin stays inactive, the platform goes on
         _problems[plugin_id] = f"its hooks failed to import: {type(exc).__name__}: {exc}"
         return
@@ -85,7 +84,19 @@ def _register(manager: pluggy.PluginManager, plugin_id: str, config: PluginConfi
         logger.warning("plugin %s cannot run: %s", plugin_id, _problems[plugin_id])
 
 
-def _isolated(plugin_id: str, module) -> SimpleNamespace:
+class PluginHooks:
+    """What pluggy registers for one plugin (hashable by identity, as pluggy needs)."""
+
+    def __init__(self, plugin_id: str, **hooks):
+        self.plugin_id = plugin_id
+        for name, function in hooks.items():
+            setattr(self, name, function)
+
+    def __repr__(self):
+        return f"<hooks of {self.plugin_id}>"
+
+
+def _isolated(plugin_id: str, module) -> PluginHooks:
     """The module's hook implementations, each wrapped so that a plugin's exception
     is logged and skipped rather than stopping the hook for everyone after it."""
     wrapped = {}
@@ -93,7 +104,7 @@ def _isolated(plugin_id: str, module) -> SimpleNamespace:
         function = getattr(module, name)
         if name.startswith("civicgrid_") and callable(function) and hasattr(function, f"{PROJECT}_impl"):
             wrapped[name] = _guard(plugin_id, function)
-    return SimpleNamespace(**wrapped)
+    return PluginHooks(plugin_id, **wrapped)
 
 
 def _guard(plugin_id: str, function):

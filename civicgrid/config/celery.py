@@ -22,6 +22,10 @@ class SchemaBoundTask(TenantTask):
         schema = headers.get("_schema_name") or self.request.get("_schema_name")
         if not schema:
             raise MissingTenantContext(f"task {self.name} was sent without a tenant schema; refusing to run")
+        from civicgrid.plugins.manager import switched_off_here
+
+        if switched_off_here(self.run.__module__):  # a plugin's task in a tenant that switched it off
+            return None
         return super().__call__(*args, **kwargs)
 
 

@@ -155,6 +155,19 @@ def active_plugin_ids(tenant=None) -> tuple[str, ...]:
     return tuple(getattr(tenant, "active_plugins", None) or ())
 
 
+def switched_off_here(module_name: str) -> bool:
+    """Whether code in ``module_name`` belongs to a plugin the current tenant has not
+    switched on (its tasks then do nothing there)."""
+    config = apps.get_containing_app_config(module_name)
+    if not getattr(config, "is_civicgrid_plugin", False):
+        return False
+    if config.plugin_id not in active_plugin_ids():
+        logger.info("plugin %s is switched off in %s: %s not run", config.plugin_id, connection.schema_name,
+                    module_name)
+        return True
+    return False
+
+
 def tenant_hooks(tenant=None) -> TenantHooks:
     """The hooks of the plugins switched on in ``tenant`` (default: the current one)."""
     key = active_plugin_ids(tenant)

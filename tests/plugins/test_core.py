@@ -350,3 +350,14 @@ def test_the_command_lists_switches_and_bills(published):
         call_command("plugins", "enable", "sample", "--tenant", "nowhere")
     with pytest.raises(CommandError, match="YYYY-MM"):
         call_command("plugins", "statements", "--month", "2026-13")
+
+
+def test_a_plugins_tasks_do_nothing_where_it_is_switched_off(published):
+    from sample_plugin.tasks import note
+
+    actions.enable_plugin(tenant=published.shangcheng, plugin_id="sample", acting_user=None)
+    with tenant_context(published.shangcheng):
+        assert note.apply(args=["on"]).get() == 1
+    with tenant_context(published.yuhang):
+        assert note.apply(args=["off"]).get() is None
+        assert not heard().filter(hook="task").exists()

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.db.models import Count, Q, Sum
 
 from civicgrid.tenants.models import Tenant
 
 from .manager import runtime_problems
 from .models import Activation, CatalogEntry, Statement, UsageRecord
+from .seeding import only
 
 
 def tenants_with_plugins() -> list[str]:
@@ -16,15 +19,51 @@ def tenants_with_plugins() -> list[str]:
 
 
 def catalog_for_tenant(tenant: Tenant) -> list[dict]:
-    """What a county admin may switch: published plugins, with their state here."""
+    """What a county admin may switch: published plugins, and any still switched on
+    here after the province withdrew it (so it can be switched off), with their state here."""
     problems = runtime_problems()
     enabled = set(tenant.active_plugins or ())
     rows = []
-    for entry in CatalogEntry.objects.filter(published=True).select_related("vendor").prefetch_related("prices"):
+    for entry in (CatalogEntry.objects.filter(Q(published=True) | Q(plugin_id__in=enabled))
+                  .select_related("vendor").prefetch_related("prices")):
         rows.append({"entry": entry, "enabled": entry.plugin_id in enabled,
                      "problem": entry.problem or problems.get(entry.plugin_id, "")
                      or ("" if entry.installed else "not installed")})
     return rows
+
+
+def catalog_row_for_tenant(tenant: Tenant, plugin_id: str) -> dict | None:
+    """One row of ``catalog_for_tenant``; None for a plugin the county admin may not see."""
+    return next((row for row in catalog_for_tenant(tenant) if row["entry"].plugin_id == plugin_id), None)
+
+
+def province_catalog():
+    """Every plugin the installation knows of, refused ones included."""
+    return CatalogEntry.objects.select_related("vendor").prefetch_related("prices")
+
+
+def prices_by_meter(entry: CatalogEntry, day: date) -> list[dict]:
+    """Each meter of ``entry`` with the price in force on ``day`` and the prices set for
+    later days (reads ``entry.prices``, so prefetch it for a list)."""
+    prices = sorted(entry.prices.all(), key=lambda p: p.effective_from)
+    rows = []
+    for meter in entry.meters:
+        own = [p for p in prices if p.meter == meter["id"]]
+        in_force = [p for p in own if p.effective_from <= day]
+        rows.append({"meter": meter, "price": in_force[-1] if in_force else None,
+                     "later": [p for p in own if p.effective_from > day]})
+    return rows
+
+
+def contributions(plugin_id: str) -> dict[str, list]:
+    """What switching the plugin on puts into a tenant (and switching it off takes back)."""
+    hooks = only(plugin_id)
+    return {"categories": hooks.collect("civicgrid_case_categories"),
+            "registry_kinds": hooks.collect("civicgrid_registry_kinds")}
+
+
+def vendor_plugins(vendor):
+    return CatalogEntry.objects.filter(vendor=vendor)
 
 
 def catalog_entry(plugin_id: str) -> CatalogEntry | None:
@@ -60,6 +99,9 @@ def vendor_of(user):
     return membership.vendor
 
 
-def revenue_by_tenant(vendor) -> list[dict]:
-    return list(Statement.objects.filter(plugin__vendor=vendor).values("period", "tenant__name", "plugin__plugin_id")
+def revenue_by_tenant(vendor, period=None) -> list[dict]:
+    found = Statement.objects.filter(plugin__vendor=vendor)
+    if period is not None:
+        found = found.filter(period=period)
+    return list(found.values("period", "tenant__name", "plugin__plugin_id")
                 .annotate(total=Sum("total")).filter(~Q(total=None)).order_by("-period", "tenant__name"))

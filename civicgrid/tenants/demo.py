@@ -70,6 +70,7 @@ def seed_demo(*, progress=None) -> list[DemoAccount]:
             create_province_user(username=username, password_hash=password_hash, province_role=role,
                                  full_name=full_name, acting_user=None)
         accounts.append(DemoAccount(base, username, ProvinceRole(role).label))
+    _demo_vendor()
     for index, (name, code, level, parent, sub, centre) in enumerate(TENANTS, start=1):
         if progress:
             progress(index - 1, len(TENANTS), name)
@@ -94,6 +95,14 @@ def seed_demo(*, progress=None) -> list[DemoAccount]:
     if progress:
         progress(len(TENANTS), len(TENANTS), _("done"))
     return accounts
+
+
+def _demo_vendor() -> None:
+    """vendor_acme signs in for Acme's plugins (examples/acme-sms, once installed)."""
+    from civicgrid.plugins.models import Vendor, VendorMember
+
+    vendor, _created = Vendor.objects.get_or_create(code="acme", defaults={"name": "Acme 通信有限公司"})
+    VendorMember.objects.get_or_create(user=User.objects.get(username="vendor_acme"), defaults={"vendor": vendor})
 
 
 def add_default_departments(tree: dict) -> None:

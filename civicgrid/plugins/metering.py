@@ -29,7 +29,7 @@ def meter(metric: str, quantity=1, *, idempotency_key: str, plugin: str | None =
     plugin. Returns True when counted, False when this key was counted before (a
     retried job or a redelivered event counts once). Runs in the caller's
     transaction: a use that is rolled back is not billed."""
-    plugin_id = plugin or current_plugin.get() or _calling_plugin(_depth + 1)
+    plugin_id = plugin or current_plugin.get() or _calling_plugin(_depth)
     config = plugin_configs().get(plugin_id or "")
     if config is None:
         raise MeteringError("meter() is for plugin code: name the plugin, or call it from the plugin's package")

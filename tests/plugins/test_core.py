@@ -361,3 +361,12 @@ def test_a_plugins_tasks_do_nothing_where_it_is_switched_off(published):
     with tenant_context(published.yuhang):
         assert note.apply(args=["off"]).get() is None
         assert not heard().filter(hook="task").exists()
+
+
+def test_plugin_code_outside_a_hook_meters_as_its_own_plugin(published):
+    from sample_plugin.usage import count_check
+
+    actions.enable_plugin(tenant=published.shangcheng, plugin_id="sample", acting_user=None)
+    with tenant_context(published.shangcheng):
+        assert count_check("outside-1") is True and count_check("outside-1") is False
+    assert UsageRecord.objects.get(idempotency_key="outside-1").plugin_id == "sample"

@@ -1,0 +1,1 @@
+"""Acme SMS: CivicGrid case notifications by text message through Acme's gateway."""

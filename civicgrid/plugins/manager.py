@@ -10,6 +10,7 @@ query and no invalidation message.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import functools
 import logging
@@ -19,7 +20,7 @@ from importlib import import_module
 import pluggy
 from django.apps import apps
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 
 from .contract import PluginConfig
 from .hookspecs import LIST_HOOKS, PROJECT, CivicGridSpec
@@ -28,6 +29,8 @@ logger = logging.getLogger("civicgrid.plugins")
 
 # The plugin whose hook is running: lets ``meter()`` know who is counting.
 current_plugin: contextvars.ContextVar[str | None] = contextvars.ContextVar("civicgrid_plugin", default=None)
+
+_savepoints: contextvars.ContextVar[bool] = contextvars.ContextVar("civicgrid_plugin_savepoints", default=False)
 
 _manager: pluggy.PluginManager | None = None
 _problems: dict[str, str] = {}  # plugin id -> why it loaded but cannot run here
@@ -76,10 +79,15 @@ def _register(manager: pluggy.PluginManager, plugin_id: str, config: PluginConfi
     except Exception as exc:  # noqa: BLE001 -- a broken plugin stays inactive, the platform goes on
         _problems[plugin_id] = f"its hooks failed to import: {type(exc).__name__}: {exc}"
         return
-    try:
-        manager.register(_isolated(plugin_id, module), name=plugin_id)
-    except Exception as exc:  # pluggy refuses a hook that is not in the specification
-        _problems[plugin_id] = f"its hooks do not fit the specification: {exc}"
+    hooks = _isolated(plugin_id, module)
+    unknown = sorted(name for name in vars(hooks) if name.startswith("civicgrid_") and not hasattr(CivicGridSpec, name))
+    if unknown:  # a misspelt hook would otherwise be registered and never called
+        _problems[plugin_id] = f"hooks not in the specification: {', '.join(unknown)}"
+    else:
+        try:
+            manager.register(hooks, name=plugin_id)
+        except Exception as exc:  # pluggy refuses arguments the specification does not have
+            _problems[plugin_id] = f"its hooks do not fit the specification: {exc}"
     if plugin_id in _problems:
         logger.warning("plugin %s cannot run: %s", plugin_id, _problems[plugin_id])
 
@@ -115,10 +123,26 @@ def _guard(plugin_id: str, function):
     return call
 
 
+@contextlib.contextmanager
+def savepoint_per_plugin():
+    """Around hook calls made inside a transaction (the outbox relay, switching a plugin on):
+    each plugin call gets a savepoint, so a database error in one plugin undoes only that
+    plugin's writes, not the others' nor the caller's. Decided once here rather than per
+    call, because asking the connection costs more than the hook call itself."""
+    token = _savepoints.set(connection.in_atomic_block)
+    try:
+        yield
+    finally:
+        _savepoints.reset(token)
+
+
 def call_as_plugin(plugin_id: str, function, *args, **kwargs):
     """Run plugin code: ``meter()`` knows whose it is, and an exception is logged, not raised."""
     token = current_plugin.set(plugin_id)
     try:
+        if _savepoints.get():
+            with transaction.atomic():
+                return function(*args, **kwargs)
         return function(*args, **kwargs)
     except Exception:
         logger.exception("plugin %s: %s failed", plugin_id, getattr(function, "__qualname__", function))

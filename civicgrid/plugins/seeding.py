@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from .manager import TenantHooks, plugin_manager
+from .manager import TenantHooks, plugin_manager, savepoint_per_plugin
 
 
 def only(plugin_id: str) -> TenantHooks:
@@ -35,7 +35,8 @@ def apply_contributions(plugin_id: str, tenant) -> None:
         CareKind.objects.get_or_create(code=kind.code, defaults={
             "name": kind.name, "fields": list(kind.fields), "granted_roles": list(kind.granted_roles),
             "is_sensitive": kind.sensitive})
-    hooks.civicgrid_tenant_seed(tenant=tenant)
+    with savepoint_per_plugin():
+        hooks.civicgrid_tenant_seed(tenant=tenant)
 
 
 def withdraw_contributions(plugin_id: str) -> None:

@@ -9,7 +9,7 @@ from django.db import connection
 
 from civicgrid.platform.notifications.outbox import subscriber
 
-from .manager import call_as_plugin, tenant_hooks
+from .manager import call_as_plugin, savepoint_per_plugin, tenant_hooks
 from .types import CaseEvent
 
 CORE_KEYS = ("case_id", "number", "status", "version", "schema", "notifications")
@@ -27,9 +27,10 @@ def case_events_to_plugins(event) -> None:
         schema=connection.schema_name, case_id=payload["case_id"], number=payload.get("number", ""),
         action=event.topic.removeprefix("case."), status=payload.get("status", ""),
         version=payload.get("version", 0), data={k: v for k, v in payload.items() if k not in CORE_KEYS})
-    dispatch_case_event(hooks, case_event)
-    if payload.get("notifications"):
-        deliver_notifications(hooks, payload["notifications"])
+    with savepoint_per_plugin():  # the relay delivers each event in a transaction
+        dispatch_case_event(hooks, case_event)
+        if payload.get("notifications"):
+            deliver_notifications(hooks, payload["notifications"])
 
 
 def dispatch_case_event(hooks, event: CaseEvent) -> None:

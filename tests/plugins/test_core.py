@@ -29,7 +29,7 @@ from civicgrid.platform.notifications.outbox import relay
 from civicgrid.platform.registry.models import CareKind
 from civicgrid.plugins import actions, billing, discovery, meter
 from civicgrid.plugins.catalog import sync_catalog
-from civicgrid.plugins.manager import tenant_hooks
+from civicgrid.plugins.manager import savepoint_per_plugin, tenant_hooks
 from civicgrid.plugins.metering import MeteringError
 from civicgrid.plugins.models import Activation, CatalogEntry, Statement, UsageRecord
 from civicgrid.plugins.tasks import run_plugin_jobs
@@ -190,8 +190,32 @@ def test_hooks_run_only_for_the_plugins_on_in_the_tenant(published):
     with tenant_context(published.shangcheng):
         hooks = tenant_hooks()
         assert hooks.active == {"sample", "other"}
-        hooks.civicgrid_case_closed(event=event)  # other's raises: logged, sample's still runs
-        assert heard().filter(hook="closed", case_number="X-1").count() == 1
+        with savepoint_per_plugin():
+            hooks.civicgrid_case_closed(event=event)  # other's fails in the database: logged, undone alone
+        assert heard().filter(hook="closed", case_number="X-1").count() == 1  # the transaction goes on
+
+
+def test_a_misspelt_hook_keeps_the_plugin_out_with_the_reason():
+    import types
+
+    import pluggy
+
+    from civicgrid.plugins import hookimpl
+    from civicgrid.plugins.hookspecs import PROJECT, CivicGridSpec
+    from civicgrid.plugins.manager import _problems, _register
+
+    module = types.ModuleType("typo_plugin_hooks")
+    module.civicgrid_case_closd = hookimpl(lambda event: None)
+    sys.modules["typo_plugin_hooks"] = module
+    config = types.SimpleNamespace(required_settings=(), hooks_module_path=lambda: "typo_plugin_hooks")
+    manager = pluggy.PluginManager(PROJECT)
+    manager.add_hookspecs(CivicGridSpec)
+    try:
+        _register(manager, "typo", config)
+        assert not manager.has_plugin("typo")
+        assert _problems.pop("typo") == "hooks not in the specification: civicgrid_case_closd"
+    finally:
+        del sys.modules["typo_plugin_hooks"]
 
 
 def test_a_reported_case_reaches_the_plugin_after_commit_and_only_in_its_tenant(published):

@@ -85,6 +85,6 @@ class Command(BaseCommand):
             self.stdout.write(f"{period:%Y-%m}\t{statement.tenant.schema_name}\t{statement.plugin.plugin_id}\t"
                               f"{statement.total} {statement.currency}")
             for line in statement.lines.all():
-                self.stdout.write(f"\t{line.meter}\t{line.quantity.normalize()} {line.unit}\tfree {line.free.normalize()}"
-                                  f"\tx {line.unit_price} = {line.amount}")
+                self.stdout.write(f"\t{line.meter}\t{line.quantity.normalize():f} {line.unit}\t"
+                                  f"free {line.free.normalize():f}\tx {line.unit_price} = {line.amount}")
         self.stdout.write(f"{len(made)} statements for {period:%Y-%m}")

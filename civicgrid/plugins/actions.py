@@ -15,8 +15,9 @@ from django_tenants.utils import tenant_context
 from civicgrid.platform.audit.actions import record
 from civicgrid.tenants.models import Tenant
 
+from .billing import month_of, next_month
 from .manager import runtime_problems
-from .models import Activation, CatalogEntry, Price
+from .models import Activation, CatalogEntry, Price, Statement
 from .seeding import apply_contributions, withdraw_contributions
 
 
@@ -67,6 +68,12 @@ def set_price(*, plugin_id: str, meter: str, unit_price, free, effective_from: d
                 raise ValueError
         except (TypeError, ValueError):
             errors["free"] = _("Free units must be a whole number, zero or more.")
+        # A price bills the month it starts in and every month after: a billed month keeps its price.
+        billed = (Statement.objects.filter(plugin=entry, period__gte=month_of(effective_from))
+                  .order_by("-period").values_list("period", flat=True).first())
+        if billed is not None:
+            errors["effective_from"] = _("%(month)s is already billed: a new price can start from %(next)s on.") % {
+                "month": f"{billed:%Y-%m}", "next": next_month(billed).isoformat()}
         if errors:
             raise ValidationError(errors)
         price, _created = Price.objects.update_or_create(

@@ -341,6 +341,19 @@ def test_rounding_is_half_up_per_line_and_the_price_on_the_last_day_bills(publis
     assert [line.amount for line in september if line.meter == "photo"] == [Decimal("0.01")]  # 0.005 -> 0.01
 
 
+def test_a_billed_month_keeps_its_price(published):
+    _usage(published.shangcheng, "check", 300, datetime(2026, 10, 2, 9, tzinfo=CST), "c")
+    billing.make_statements(date(2026, 10, 1))
+    with translation.override("en"), pytest.raises(ValidationError) as refused:
+        actions.set_price(plugin_id="sample", meter="check", unit_price="9", free=0,
+                          effective_from=date(2026, 10, 31), acting_user=None)
+    assert refused.value.message_dict["effective_from"] == [
+        "2026-10 is already billed: a new price can start from 2026-11-01 on."]
+    actions.set_price(plugin_id="sample", meter="check", unit_price="9", free=0, effective_from=date(2026, 11, 1),
+                      acting_user=None)
+    assert billing.make_statements(date(2026, 10, 1))[0].total == Decimal("10.00")  # 200 × 0.05, unchanged
+
+
 def test_bad_prices_are_refused_and_change_nothing(published):
     before = list(CatalogEntry.objects.get(plugin_id="sample").prices.values_list("pk", "unit_price"))
     with translation.override("en"), pytest.raises(ValidationError) as refused:

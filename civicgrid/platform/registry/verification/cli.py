@@ -15,6 +15,8 @@ from django.core.management.base import CommandError
 from django.http import Http404
 from django_tenants.utils import tenant_context
 
+from civicgrid.tenants.commands import tenant_argument
+
 from .actions import Outcome, count_outcomes, verify_people
 from .tabular import read_rows, results_csv, results_xlsx
 
@@ -28,15 +30,6 @@ def configure(parser) -> None:
     parser.add_argument("--name-column", help="header of the name column, if not 姓名 or name")
     parser.add_argument("--id-column", help="header of the ID number column, if not 身份证号 or id_number")
     parser.add_argument("--address-column", help="header of the address column, if not 地址 or address")
-
-
-def _tenant(code: str):
-    from civicgrid.tenants.selectors import tenant_by_key
-
-    tenant = tenant_by_key(code)
-    if tenant is None:
-        raise CommandError(f"no tenant {code!r}")
-    return tenant
 
 
 def _staff(username: str):
@@ -60,7 +53,7 @@ def run(command, *, tenant, file, as_user=None, out=None, name_column=None, id_c
     except OSError as exc:
         raise CommandError(f"cannot read {file}: {exc.strerror}") from exc
     mapping = {k: v for k, v in (("name", name_column), ("id_number", id_column), ("address", address_column)) if v}
-    with tenant_context(_tenant(tenant)):
+    with tenant_context(tenant_argument(tenant)):
         staff = _staff(as_user) if as_user else None
         try:
             rows = read_rows(data, path.name, mapping)

@@ -16,8 +16,7 @@ from django.utils import timezone
 
 from civicgrid.plugins import actions, billing, selectors
 from civicgrid.plugins.catalog import sync_catalog
-from civicgrid.tenants.models import Tenant
-from civicgrid.tenants.selectors import tenant_by_key
+from civicgrid.tenants.commands import tenant_argument
 
 
 class Command(BaseCommand):
@@ -42,15 +41,8 @@ class Command(BaseCommand):
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from exc
 
-    @staticmethod
-    def _tenant(key: str) -> Tenant:
-        tenant = tenant_by_key(key)
-        if tenant is None:
-            raise CommandError(f"no tenant with schema or division code {key!r}")
-        return tenant
-
     def handle_list(self, *, tenant=None, **_):
-        on_here = set(self._tenant(tenant).active_plugins) if tenant else set()
+        on_here = set(tenant_argument(tenant).active_plugins) if tenant else set()
         counts = selectors.activation_counts()
         for entry in sync_catalog():
             state = "refused: " + entry.problem if entry.problem else ("published" if entry.published else
@@ -60,12 +52,12 @@ class Command(BaseCommand):
             self.stdout.write(f"{entry.plugin_id}\t{entry.version or '-'}\t{vendor}\t{state}\t{where}")
 
     def handle_enable(self, *, plugin_id, tenant, **_):
-        found = self._tenant(tenant)
+        found = tenant_argument(tenant)
         actions.enable_plugin(tenant=found, plugin_id=plugin_id, acting_user=None)
         self.stdout.write(f"{plugin_id} is on in {found.schema_name}")
 
     def handle_disable(self, *, plugin_id, tenant, **_):
-        found = self._tenant(tenant)
+        found = tenant_argument(tenant)
         actions.disable_plugin(tenant=found, plugin_id=plugin_id, acting_user=None)
         self.stdout.write(f"{plugin_id} is off in {found.schema_name} (its data stays)")
 
@@ -78,7 +70,7 @@ class Command(BaseCommand):
         else:
             period = billing.previous_month(timezone.localdate())
         made = billing.make_statements(period)
-        only = self._tenant(tenant) if tenant else None
+        only = tenant_argument(tenant) if tenant else None
         for statement in made:
             if only is not None and statement.tenant_id != only.pk:
                 continue

@@ -7,8 +7,9 @@ from django.utils.translation import gettext
 from tqdm import tqdm
 
 from civicgrid.tenants import actions
-from civicgrid.tenants.models import OnboardingJob, Tenant
-from civicgrid.tenants.selectors import tenant_by_key, tenants_for_province
+from civicgrid.tenants.commands import tenant_argument
+from civicgrid.tenants.models import OnboardingJob
+from civicgrid.tenants.selectors import tenants_for_province
 
 
 def worker_is_running(timeout: float = 1.5) -> bool:
@@ -118,16 +119,10 @@ class Command(BaseCommand):
         for row in rows:
             self.stdout.write("  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True)))
 
-    def _tenant(self, key) -> Tenant:
-        tenant = tenant_by_key(key)
-        if tenant is None:
-            raise CommandError(f"no tenant with division code or schema {key!r}")
-        return tenant
-
     def handle_suspend(self, **o):
-        tenant = actions.suspend_tenant(tenant=self._tenant(o["tenant"]), acting_user=None, reason=o["reason"])
+        tenant = actions.suspend_tenant(tenant=tenant_argument(o["tenant"]), acting_user=None, reason=o["reason"])
         self.stdout.write(f"{tenant} is suspended")
 
     def handle_resume(self, **o):
-        tenant = actions.resume_tenant(tenant=self._tenant(o["tenant"]), acting_user=None)
+        tenant = actions.resume_tenant(tenant=tenant_argument(o["tenant"]), acting_user=None)
         self.stdout.write(f"{tenant} is active")

@@ -12,8 +12,7 @@ from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from civicgrid.platform.api.open311 import keys
-from civicgrid.tenants.models import Tenant
-from civicgrid.tenants.selectors import tenant_by_key
+from civicgrid.tenants.commands import tenant_argument
 
 
 class Command(BaseCommand):
@@ -30,18 +29,11 @@ class Command(BaseCommand):
         revoke.add_argument("key_id", type=int)
 
     def handle(self, *args, action, tenant, **options):
-        with tenant_context(self._tenant(tenant)):
+        with tenant_context(tenant_argument(tenant)):
             try:
                 getattr(self, f"handle_{action.replace('-', '_')}")(**options)
             except ValidationError as exc:
                 raise CommandError(" ".join(exc.messages)) from exc
-
-    @staticmethod
-    def _tenant(key: str) -> Tenant:
-        tenant = tenant_by_key(key)
-        if tenant is None:
-            raise CommandError(f"no tenant with schema or division code {key!r}")
-        return tenant
 
     def handle_create_key(self, *, label: str, **_):
         self.stdout.write(keys.create_key(label=label, acting_user=None))

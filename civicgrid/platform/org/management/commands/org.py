@@ -9,8 +9,7 @@ from django_tenants.utils import tenant_context
 from tqdm import tqdm
 
 from civicgrid.platform.org import geo, imports
-from civicgrid.tenants.models import Tenant
-from civicgrid.tenants.selectors import tenant_by_key
+from civicgrid.tenants.commands import tenant_argument
 
 
 class Command(BaseCommand):
@@ -30,16 +29,10 @@ class Command(BaseCommand):
         locate.add_argument("--lat", required=True, type=float)
 
     def handle(self, *args, action, tenant, **options):
-        found = self._tenant(tenant)
+        found = tenant_argument(tenant)
         with tenant_context(found):
             getattr(self, f"handle_{action.replace('-', '_')}")(found, **options)
 
-    @staticmethod
-    def _tenant(key: str) -> Tenant:
-        tenant = tenant_by_key(key)
-        if tenant is None:
-            raise CommandError(f"no tenant with schema or division code {key!r}")
-        return tenant
 
     # --- imports ------------------------------------------------------------------
 

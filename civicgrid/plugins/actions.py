@@ -16,9 +16,9 @@ from civicgrid.platform.audit.actions import record
 from civicgrid.tenants.models import Tenant
 
 from .billing import month_of, next_month
-from .manager import runtime_problems
 from .models import Activation, CatalogEntry, Price, Statement
 from .seeding import apply_contributions, withdraw_contributions
+from .selectors import run_problem
 
 
 def _entry(plugin_id: str) -> CatalogEntry:
@@ -92,14 +92,14 @@ def enable_plugin(*, tenant: Tenant, plugin_id: str, acting_user) -> Activation:
     start there, and what it contributes (categories, registry kinds, seed data) is put in."""
     with transaction.atomic():
         entry = _entry(plugin_id)
-        problem = entry.problem or runtime_problems().get(plugin_id, "")
-        if not entry.installed or problem or not entry.published:
-            reason = problem or (_("it is not installed") if not entry.installed else _("it is not published"))
+        reason = run_problem(entry) or ("" if entry.published else _("it is not published"))
+        if reason:
             raise ValidationError(_("%(plugin)s cannot be switched on: %(reason)s.")
                                   % {"plugin": entry.name, "reason": reason})
         locked = Tenant.objects.select_for_update().get(pk=tenant.pk)
         activation, _created = Activation.objects.get_or_create(tenant=locked, plugin=entry)
-        activation.enabled, activation.enabled_at, activation.changed_by = True, timezone.now(), acting_user
+        activation.enabled, activation.enabled_at, activation.disabled_at = True, timezone.now(), None
+        activation.changed_by = acting_user
         activation.save()
         _set_active(locked, tenant, add=plugin_id)
         with tenant_context(locked):

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 
 from .models import Activation, CatalogEntry, Price, Statement, StatementLine, UsageRecord
 
@@ -70,8 +70,8 @@ def make_statements(period: date) -> list[Statement]:
     usage: dict[tuple[int, str], dict[str, Decimal]] = {}
     for row in used:
         usage.setdefault((row["tenant_id"], row["plugin_id"]), {})[row["metric"]] = row["total"]
-    switched_on = Activation.objects.filter(enabled_at__lt=end).exclude(disabled_at__lt=start).exclude(
-        enabled=False, disabled_at__isnull=True)
+    # On at some moment of the month: switched on before its end, and on still or switched off after its start.
+    switched_on = Activation.objects.filter(Q(enabled=True) | Q(disabled_at__gte=start), enabled_at__lt=end)
     for tenant_id, plugin_id in switched_on.values_list("tenant_id", "plugin__plugin_id"):
         usage.setdefault((tenant_id, plugin_id), {})
     entries = {e.plugin_id: e for e in CatalogEntry.objects.filter(plugin_id__in={p for _, p in usage})}

@@ -6,7 +6,7 @@ from datetime import date
 
 from django.db import transaction
 
-from .discovery import discovered
+from .discovery import discover
 from .manager import plugin_configs, runtime_problems
 from .models import CatalogEntry, Price, Vendor
 
@@ -20,7 +20,7 @@ def sync_catalog() -> list[CatalogEntry]:
     mark plugins no longer installed. Publishing stays the provincial admin's call."""
     configs, problems = plugin_configs(), runtime_problems()
     seen = set()
-    for info in discovered().plugins:
+    for info in discover().plugins:
         seen.add(info.id)
         config = configs.get(info.id)
         entry, _ = CatalogEntry.objects.get_or_create(plugin_id=info.id, defaults={"name": info.id})
@@ -30,6 +30,8 @@ def sync_catalog() -> list[CatalogEntry]:
         if config is not None:
             _describe(entry, config)
         entry.save()
+        if config is not None:
+            _default_prices(entry, config)
     CatalogEntry.objects.exclude(plugin_id__in=seen).update(installed=False, problem="not installed")
     return list(CatalogEntry.objects.select_related("vendor"))
 
@@ -42,8 +44,10 @@ def _describe(entry: CatalogEntry, config) -> None:
     if config.vendor:
         entry.vendor, _ = Vendor.objects.get_or_create(code=config.vendor,
                                                        defaults={"name": config.vendor_name or config.vendor})
-    if entry.pk is None:
-        entry.save()
+
+
+def _default_prices(entry: CatalogEntry, config) -> None:
+    """A meter nobody priced yet bills at the plugin's default price."""
     for price in config.default_prices:
         if not Price.objects.filter(plugin=entry, meter=price.meter).exists():
             Price.objects.create(plugin=entry, meter=price.meter, unit_price=price.unit_price, free=price.free,

@@ -40,10 +40,6 @@ def discover(*, allow: set[str] | None = None, deny: set[str] | None = None) -> 
     return _discovery
 
 
-def discovered() -> Discovery:
-    return discover()
-
-
 def _discover(*, allow: set[str], deny: set[str]) -> Discovery:
     found = Discovery()
     seen: set[str] = set()

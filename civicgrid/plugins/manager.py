@@ -37,6 +37,7 @@ _problems: dict[str, str] = {}  # plugin id -> why it loaded but cannot run here
 _subsets: dict[tuple[str, ...], TenantHooks] = {}
 
 
+@functools.cache  # the app registry does not change once loaded; meter() asks on every use
 def plugin_configs() -> dict[str, PluginConfig]:
     """The loaded plugins' app configs by plugin id."""
     return {config.plugin_id: config for config in apps.get_app_configs()
@@ -194,10 +195,14 @@ def switched_off_here(module_name: str) -> bool:
 
 def tenant_hooks(tenant=None) -> TenantHooks:
     """The hooks of the plugins switched on in ``tenant`` (default: the current one)."""
-    key = active_plugin_ids(tenant)
-    hooks = _subsets.get(key)
+    return hooks_for(active_plugin_ids(tenant))
+
+
+def hooks_for(plugin_ids: tuple[str, ...]) -> TenantHooks:
+    """The hooks of exactly these plugins (one plugin's: ``hooks_for((plugin_id,))``)."""
+    hooks = _subsets.get(plugin_ids)
     if hooks is None:
-        hooks = _subsets[key] = TenantHooks(plugin_manager(), frozenset(key))
+        hooks = _subsets[plugin_ids] = TenantHooks(plugin_manager(), frozenset(plugin_ids))
     return hooks
 
 
@@ -213,3 +218,4 @@ def reset() -> None:
     _manager = None
     _problems.clear()
     _subsets.clear()
+    plugin_configs.cache_clear()

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 
@@ -61,9 +62,9 @@ class CatalogEntry(models.Model):
         return self.name or self.plugin_id
 
     @property
-    def usable(self) -> bool:
-        """Counties may switch it on: installed, working and published."""
-        return self.installed and not self.problem and self.published
+    def display_name(self) -> str:
+        """The name in the reader's language (Chinese unless English is asked for and given)."""
+        return self.name_en if self.name_en and (get_language() or "").startswith("en") else self.name
 
 
 class Price(models.Model):

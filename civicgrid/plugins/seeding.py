@@ -5,19 +5,14 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from .manager import TenantHooks, plugin_manager, savepoint_per_plugin
-
-
-def only(plugin_id: str) -> TenantHooks:
-    """The hooks of one plugin, whatever the tenant has switched on."""
-    return TenantHooks(plugin_manager(), frozenset({plugin_id}))
+from .manager import hooks_for, savepoint_per_plugin
 
 
 def apply_contributions(plugin_id: str, tenant) -> None:
     from civicgrid.platform.cases.models import Category
     from civicgrid.platform.registry.models import CareKind
 
-    hooks = only(plugin_id)
+    hooks = hooks_for((plugin_id,))  # this plugin's, whatever else the tenant has on
     specs = hooks.collect("civicgrid_case_categories")
     known = {c.code: c for c in Category.objects.filter(code__in=[s.code for s in specs] + [s.parent for s in specs])}
     for order, spec in enumerate(sorted(specs, key=lambda s: bool(s.parent)), start=1000):  # groups first
@@ -42,5 +37,5 @@ def apply_contributions(plugin_id: str, tenant) -> None:
 def withdraw_contributions(plugin_id: str) -> None:
     from civicgrid.platform.cases.models import Category
 
-    codes = [spec.code for spec in only(plugin_id).collect("civicgrid_case_categories")]
+    codes = [spec.code for spec in hooks_for((plugin_id,)).collect("civicgrid_case_categories")]
     Category.objects.filter(code__in=codes).update(is_active=False)

@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import date
 
 from django.db.models import Count, Q, Sum
+from django.utils.translation import gettext as _
 
+from civicgrid.platform.accounts.models import ProvinceRole
 from civicgrid.tenants.models import Tenant
 
-from .manager import runtime_problems
+from .manager import hooks_for, runtime_problems
 from .models import Activation, CatalogEntry, Statement, UsageRecord
-from .seeding import only
 
 
 def tenants_with_plugins() -> list[str]:
@@ -21,15 +22,17 @@ def tenants_with_plugins() -> list[str]:
 def catalog_for_tenant(tenant: Tenant) -> list[dict]:
     """What a county admin may switch: published plugins, and any still switched on
     here after the province withdrew it (so it can be switched off), with their state here."""
-    problems = runtime_problems()
     enabled = set(tenant.active_plugins or ())
-    rows = []
-    for entry in (CatalogEntry.objects.filter(Q(published=True) | Q(plugin_id__in=enabled))
-                  .select_related("vendor").prefetch_related("prices")):
-        rows.append({"entry": entry, "enabled": entry.plugin_id in enabled,
-                     "problem": entry.problem or problems.get(entry.plugin_id, "")
-                     or ("" if entry.installed else "not installed")})
-    return rows
+    return [{"entry": entry, "enabled": entry.plugin_id in enabled, "problem": run_problem(entry)}
+            for entry in (CatalogEntry.objects.filter(Q(published=True) | Q(plugin_id__in=enabled))
+                          .select_related("vendor").prefetch_related("prices"))]
+
+
+def run_problem(entry: CatalogEntry) -> str:
+    """Why the plugin cannot run in this installation now; empty when it can. The catalog's
+    reason is as of its last sync; this process's own (a setting missing here) counts too."""
+    return (entry.problem or runtime_problems().get(entry.plugin_id, "")
+            or ("" if entry.installed else _("it is not installed")))
 
 
 def catalog_row_for_tenant(tenant: Tenant, plugin_id: str) -> dict | None:
@@ -57,7 +60,7 @@ def prices_by_meter(entry: CatalogEntry, day: date) -> list[dict]:
 
 def contributions(plugin_id: str) -> dict[str, list]:
     """What switching the plugin on puts into a tenant (and switching it off takes back)."""
-    hooks = only(plugin_id)
+    hooks = hooks_for((plugin_id,))
     return {"categories": hooks.collect("civicgrid_case_categories"),
             "registry_kinds": hooks.collect("civicgrid_registry_kinds")}
 
@@ -94,7 +97,7 @@ def vendor_usage(vendor, start, end) -> list[dict]:
 
 def vendor_of(user):
     membership = getattr(user, "vendor_membership", None) if user.is_authenticated else None
-    if membership is None or not user.is_active or user.province_role != "vendor":
+    if membership is None or not user.is_active or user.province_role != ProvinceRole.VENDOR:
         return None
     return membership.vendor
 

@@ -24,7 +24,7 @@ def case_events_to_plugins(event) -> None:
         return
     payload = event.payload
     case_event = CaseEvent(
-        schema=connection.schema_name, case_id=payload["case_id"], number=payload.get("number", ""),
+        schema=payload.get("schema") or connection.schema_name, case_id=payload["case_id"], number=payload.get("number", ""),
         action=event.topic.removeprefix("case."), status=payload.get("status", ""),
         version=payload.get("version", 0), data={k: v for k, v in payload.items() if k not in CORE_KEYS})
     with savepoint_per_plugin():  # the relay delivers each event in a transaction

@@ -9,7 +9,6 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -17,11 +16,6 @@ from civicgrid.platform.accounts.access import staff_required
 from civicgrid.platform.accounts.staff.models import StaffRole
 
 from . import actions, selectors
-
-
-def display_name(entry) -> str:
-    """The plugin's name in the reader's language (Chinese unless English is asked for and given)."""
-    return entry.name_en if entry.name_en and (get_language() or "").startswith("en") else entry.name
 
 
 @staff_required(StaffRole.COUNTY_ADMIN)
@@ -47,10 +41,10 @@ def _switch(request, plugin_id: str, *, on: bool):
             errors = exc.messages
         else:
             done = _("%(plugin)s is switched on.") if on else _("%(plugin)s is switched off; its data is kept.")
-            messages.success(request, done % {"plugin": display_name(entry)})
+            messages.success(request, done % {"plugin": entry.display_name})
             return redirect("plugins:plugin-list")
     return render(request, "plugins/switch.html", {
-        "row": row, "entry": entry, "name": display_name(entry), "on": on, "errors": errors,
+        "row": row, "entry": entry, "name": entry.display_name, "on": on, "errors": errors,
         "may_switch": (not row["problem"] and not row["enabled"]) if on else row["enabled"],
         "contributions": selectors.contributions(entry.plugin_id),
         "prices": selectors.prices_by_meter(entry, timezone.localdate())})

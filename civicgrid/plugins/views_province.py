@@ -21,7 +21,6 @@ from civicgrid.platform.accounts.models import ProvinceRole
 
 from . import actions, billing, catalog, selectors
 from .forms import MonthForm, PriceForm
-from .views_console import display_name
 
 provincial_admin_required = province_role_required(ProvinceRole.PROVINCIAL_ADMIN)
 
@@ -68,7 +67,7 @@ def publish(request, plugin_id):
     else:
         done = (_("%(plugin)s is published: counties may switch it on.") if published
                 else _("%(plugin)s is withdrawn: no county can switch it on now; where it is on, it stays on."))
-        messages.success(request, done % {"plugin": display_name(entry)})
+        messages.success(request, done % {"plugin": entry.display_name})
     if request.POST.get("next") == "entry":
         return redirect("province-plugins:plugin-entry", entry.plugin_id)
     return redirect("province-plugins:plugin-catalog")

@@ -407,3 +407,13 @@ def test_plugin_code_outside_a_hook_meters_as_its_own_plugin(published):
     with tenant_context(published.shangcheng):
         assert count_check("outside-1") is True and count_check("outside-1") is False
     assert UsageRecord.objects.get(idempotency_key="outside-1").plugin_id == "sample"
+
+
+def test_a_plugin_switched_off_and_on_again_is_billed_as_on(published):
+    tenant = published.shangcheng
+    for switch in (actions.enable_plugin, actions.disable_plugin, actions.enable_plugin):
+        switch(tenant=tenant, plugin_id="sample", acting_user=None)
+    assert Activation.objects.get(tenant=tenant).disabled_at is None
+    next_month = billing.next_month(billing.month_of(date.today()))
+    made = billing.make_statements(next_month)  # no use yet: a statement of 0.00, as for any plugin on
+    assert [(s.tenant_id, s.plugin.plugin_id, s.total) for s in made] == [(tenant.pk, "sample", Decimal("0.00"))]

@@ -92,6 +92,7 @@ TENANT_APPS = [
     "civicgrid.platform.files",
     "civicgrid.platform.notifications",
     "civicgrid.platform.cases",
+    "civicgrid.search",
 ]
 # Installed plugins join the tenant apps (their tables exist in every schema; activation
 # decides behaviour). A plugin that fails to load is listed with its reason, never fatal.
@@ -190,6 +191,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "civicgrid.platform.notifications.tasks.relay_all_outboxes",
         "schedule": 60.0,
     },
+    "index-search-queues": {
+        "task": "civicgrid.search.tasks.index_all_queued",
+        "schedule": 60.0,
+    },
     "plugin-jobs": {
         "task": "civicgrid.plugins.tasks.run_all_plugin_jobs",
         "schedule": 60.0,
@@ -235,6 +240,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # --- search -----------------------------------------------------------------
 
 ELASTICSEARCH_URL = os.environ.get("ELASTICSEARCH_URL", "")
+# One shared index for every tenant (a ``tenant`` field, routing, a filtered alias per tenant).
+ELASTICSEARCH_INDEX = os.environ.get("ELASTICSEARCH_INDEX", "civicgrid-cases")
 
 # --- language and time ------------------------------------------------------
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
@@ -15,22 +17,43 @@ from .models import Case, Category, RoutingRule
 TENANT_WIDE = {StaffRole.COUNTY_ADMIN, StaffRole.COMMAND_OPERATOR, StaffRole.AUDITOR}
 
 
-def case_scope(staff: StaffProfile) -> Q | None:
-    """None: every case of the tenant; otherwise the filter for the actor's cases."""
+@dataclass(frozen=True)
+class CaseScope:
+    """Which cases someone may see, as plain terms every store can filter on: the
+    database (``case_scope``) and the search index read the same description.
+    A case is visible if any term admits it; no term at all admits nothing."""
+
+    everything: bool = False
+    org_path: str = ""  # cases in this area (a prefix of the case's org path)
+    department_id: int | None = None  # cases this department holds or once held
+    reporter_id: int | None = None  # their own reports, wherever they are
+
+
+def scope_of(staff: StaffProfile) -> CaseScope:
     if staff.role in TENANT_WIDE:
-        return None
+        return CaseScope(everything=True)
     if staff.role == StaffRole.DEPARTMENT_HANDLER:
         # The cases their department holds, and those it once held (its timeline shows it).
-        department = staff.scope_department_id
-        if not department:
-            return Q(pk__in=[])
-        return Q(department_id=department) | Q(events__data__department=department)
+        return CaseScope(department_id=staff.scope_department_id or None)
     if staff.scope_kind == ScopeKind.TENANT:
+        return CaseScope(everything=True)
+    area = staff.scope_org_unit.path if staff.scope_kind == ScopeKind.ORG_UNIT and staff.scope_org_unit_id else ""
+    return CaseScope(org_path=area, reporter_id=staff.user_id)
+
+
+def case_scope(staff: StaffProfile) -> Q | None:
+    """None: every case of the tenant; otherwise the filter for the actor's cases."""
+    scope = scope_of(staff)
+    if scope.everything:
         return None
-    own = Q(reporter_id=staff.user_id)  # their own reports, even from outside their area
-    if staff.scope_kind == ScopeKind.ORG_UNIT and staff.scope_org_unit_id:
-        return Q(org_path__startswith=staff.scope_org_unit.path) | own
-    return own
+    admitted = Q(pk__in=[])
+    if scope.department_id:
+        admitted |= Q(department_id=scope.department_id) | Q(events__data__department=scope.department_id)
+    if scope.org_path:
+        admitted |= Q(org_path__startswith=scope.org_path)
+    if scope.reporter_id:
+        admitted |= Q(reporter_id=scope.reporter_id)
+    return admitted
 
 
 def cases_for(staff: StaffProfile) -> QuerySet[Case]:

@@ -1,0 +1,183 @@
+"""Keeping the index up to date: the queue of stale cases and the indexer.
+
+After each case event commits, the outbox relay puts the case in ``IndexQueue``
+(``queue_cases``) and asks for ``drain`` on commit. ``drain`` takes a batch of
+queued cases under SKIP LOCKED, builds their documents and writes them in one
+bulk call; the queue rows go only if the write succeeded, so a backend that is
+down leaves them for the next try (every minute, and at each later event).
+A case changed while its batch is in flight is queued again behind the lock,
+so its newest state is indexed next.
+
+``reindex`` rebuilds a tenant's whole index in batches with progress, while
+searches go on (documents are replaced in place).
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import dataclass
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from . import segment
+from .backends import backend
+from .documents import CaseDoc, case_documents, iter_all_case_ids
+from .models import IndexQueue
+from .query import SearchUnavailable
+
+logger = logging.getLogger(__name__)
+DRAIN_BATCH = 500
+REINDEX_BATCH = 2000
+# Below this many cases, segmenting in this process beats starting workers.
+PARALLEL_MIN_CASES = 20_000
+
+
+def queue_cases(case_ids: Iterable[int]) -> None:
+    """Mark these cases' documents stale (in the caller's transaction)."""
+    ids = sorted(set(case_ids))
+    if not ids:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(f"""
+            INSERT INTO {IndexQueue._meta.db_table} (case_id, queued_at)
+            SELECT unnest(%s::bigint[]), %s ON CONFLICT (case_id) DO NOTHING
+        """, [ids, timezone.now()])
+
+
+def request_drain(schema: str) -> None:
+    """Ask a worker to index this schema's queue; if the broker is down the beat job does it later."""
+    from django_tenants.utils import schema_context
+
+    from .tasks import index_queued
+
+    try:
+        with schema_context(schema):
+            index_queued.apply_async(retry=False)
+    except Exception:
+        logger.warning("search: could not ask for indexing in %s; the queue waits", schema, exc_info=True)
+
+
+def drain(*, batch: int = DRAIN_BATCH, max_batches: int | None = None) -> int:
+    """Index the current schema's queued cases; returns how many were indexed.
+    Raises ``SearchUnavailable`` (queue untouched) if the backend cannot take them."""
+    schema = connection.schema_name
+    engine = backend()
+    done = 0
+    batches = 0
+    while max_batches is None or batches < max_batches:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute(f"""
+                    DELETE FROM {IndexQueue._meta.db_table} WHERE case_id IN (
+                        SELECT case_id FROM {IndexQueue._meta.db_table}
+                        ORDER BY queued_at, case_id LIMIT %s FOR UPDATE SKIP LOCKED)
+                    RETURNING case_id
+                """, [batch])
+                ids = [row[0] for row in cursor.fetchall()]
+            if not ids:
+                break
+            docs = [doc.segmented() for doc in case_documents(ids)]
+            engine.bulk(schema, docs)  # raises SearchUnavailable: the DELETE rolls back
+            gone = set(ids) - {doc.case_id for doc in docs}
+            if gone:
+                engine.delete(schema, sorted(gone))
+        done += len(ids)
+        batches += 1
+    return done
+
+
+def queue_backlog() -> tuple[int, float]:
+    """(cases waiting, age of the oldest in seconds) in the current schema."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*), min(queued_at) FROM {IndexQueue._meta.db_table}")
+        waiting, oldest = cursor.fetchone()
+    return waiting, (timezone.now() - oldest).total_seconds() if oldest else 0.0
+
+
+# --- rebuilding a whole tenant ---------------------------------------------------------
+
+
+@dataclass
+class ReindexReport:
+    cases: int
+    seconds: float
+
+    @property
+    def rate(self) -> float:
+        return self.cases / self.seconds if self.seconds else 0.0
+
+
+def _segment_all(docs: list[CaseDoc]) -> list[CaseDoc]:
+    return [doc.segmented() for doc in docs]
+
+
+class _Segmenting:
+    """One batch's segmentation running in the worker processes."""
+
+    def __init__(self, pool: Executor, docs: list[CaseDoc]):
+        self.docs = docs
+        half = len(docs) // 2 or len(docs)
+        self.futures = [pool.submit(segment.segment_many, [doc.texts() for doc in docs[i:i + half]])
+                        for i in range(0, len(docs), half)]
+
+    def result(self) -> list[CaseDoc]:
+        words = [row for future in self.futures for row in future.result()]
+        return [doc.with_words(row) for doc, row in zip(self.docs, words, strict=True)]
+
+
+def reindex(*, progress: Callable[[int, int], None] | None = None, batch: int = REINDEX_BATCH,
+            workers: int | None = None) -> ReindexReport:
+    """Rebuild the current schema's index from its cases. Cases changed meanwhile are
+    queued as usual and indexed after. ``progress(done, total)`` after each batch."""
+    from civicgrid.platform.cases.models import Case
+
+    schema = connection.schema_name
+    engine = backend()
+    engine.prepare(schema)
+    total = Case.objects.count()
+    started = time.monotonic()
+    done = 0
+    if progress:
+        progress(0, total)
+    pool: Executor | None = None
+    if (workers or 0) > 1 or (workers is None and total >= PARALLEL_MIN_CASES):
+        # Spawned, not forked: a forked child would share this process's database socket.
+        pool = ProcessPoolExecutor(max_workers=workers or 2, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=segment.tokenizer)
+    try:
+        pending = None  # segmentation of one batch runs while the next is read and the last is written
+        for ids in iter_all_case_ids(batch):
+            docs = case_documents(ids)
+            if pool is None:
+                engine.bulk(schema, _segment_all(docs))
+                done += len(docs)
+            else:
+                segmenting = _Segmenting(pool, docs)
+                if pending:
+                    done += _write(engine, schema, pending)
+                pending = segmenting
+            if progress:
+                progress(done, total)
+        if pending:
+            done += _write(engine, schema, pending)
+            if progress:
+                progress(done, total)
+    finally:
+        if pool is not None:
+            pool.shutdown()
+    return ReindexReport(cases=done, seconds=time.monotonic() - started)
+
+
+def _write(engine, schema: str, segmenting: _Segmenting) -> int:
+    docs = segmenting.result()
+    engine.bulk(schema, docs)
+    return len(docs)
+
+
+__all__ = ["ReindexReport", "SearchUnavailable", "drain", "queue_backlog", "queue_cases", "reindex",
+           "request_drain"]

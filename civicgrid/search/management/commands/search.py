@@ -1,0 +1,72 @@
+"""civicgrid search reindex [--tenant …] | status [--tenant …]
+
+``reindex`` rebuilds the case index of one tenant, or of every ready tenant,
+with a progress bar; searches keep working while it runs. ``status`` prints the
+backend's health and each tenant's documents and queue."""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand, CommandError
+from django_tenants.utils import tenant_context
+from tqdm import tqdm
+
+from civicgrid.search import health, indexing
+from civicgrid.search.backends import backend
+from civicgrid.search.query import SearchUnavailable
+from civicgrid.tenants.commands import tenant_argument
+from civicgrid.tenants.models import Tenant
+from civicgrid.tenants.selectors import ready_tenant_schemas
+
+
+class Command(BaseCommand):
+    help = "Rebuild the case search index, or show its state."
+
+    def add_arguments(self, parser):
+        sub = parser.add_subparsers(dest="action", required=True)
+        for name, text in (("reindex", "Rebuild the index from the cases (searches go on meanwhile)."),
+                           ("status", "The backend's health, and each tenant's documents and queue.")):
+            command = sub.add_parser(name, help=text)
+            command.add_argument("--tenant", help="schema name or division code (default: every ready tenant)")
+        sub.choices["reindex"].add_argument("--workers", type=int, default=None,
+                                            help="processes that segment text (default: 2 for big tenants)")
+        sub.choices["reindex"].add_argument("--no-progress", action="store_true")
+
+    def handle(self, *args, action, tenant=None, **options):
+        tenants = [tenant_argument(tenant)] if tenant else list(
+            Tenant.objects.filter(schema_name__in=ready_tenant_schemas()).order_by("schema_name"))
+        getattr(self, f"handle_{action}")(tenants, **options)
+
+    def handle_reindex(self, tenants, *, workers=None, no_progress=False, **options):
+        for tenant in tenants:
+            with tenant_context(tenant):
+                bar = tqdm(desc=f"{tenant.schema_name}", unit="case", disable=no_progress, file=self.stderr)
+
+                def show(done, total, bar=bar):
+                    bar.total = total
+                    bar.n = done
+                    bar.refresh()
+
+                try:
+                    report = indexing.reindex(progress=show, workers=workers)
+                except SearchUnavailable as exc:
+                    raise CommandError(f"{tenant.schema_name}: the search backend is unavailable: {exc}") from exc
+                finally:
+                    bar.close()
+                health.record_success()
+                self.stdout.write(f"{tenant.schema_name}: {report.cases} cases in {report.seconds:.1f} s "
+                                  f"({report.rate:,.0f}/s)")
+
+    def handle_status(self, tenants, **options):
+        engine = backend()
+        state = engine.health()
+        self.stdout.write(f"backend {engine.name}: {'ok' if state.ok else 'DOWN'} {state.detail}".rstrip())
+        for tenant in tenants:
+            with tenant_context(tenant):
+                waiting, age = indexing.queue_backlog()
+                try:
+                    documents = str(engine.count(tenant.schema_name))
+                except SearchUnavailable:
+                    documents = "?"
+                flag = " degraded" if health.status().degraded else ""
+                self.stdout.write(f"{tenant.schema_name}: documents={documents} waiting={waiting} "
+                                  f"oldest={age:.0f}s{flag}")

@@ -1,0 +1,41 @@
+"""Indexing work: drain one schema's queue on request, and every minute for
+each tenant (what waited while the backend or the worker was down)."""
+
+from __future__ import annotations
+
+import logging
+
+from django_tenants.utils import schema_context
+
+from civicgrid.config.celery import app
+
+from .query import SearchUnavailable
+
+logger = logging.getLogger(__name__)
+
+
+@app.task(name="civicgrid.search.tasks.index_queued", acks_late=True)
+def index_queued() -> int:
+    from . import health
+    from .indexing import drain
+
+    try:
+        indexed = drain()
+    except SearchUnavailable as exc:
+        health.record_failure(str(exc))
+        logger.warning("search: the backend is unavailable; cases wait in the queue (%s)", exc)
+        return 0
+    health.record_success()
+    return indexed
+
+
+@app.task(name="civicgrid.search.tasks.index_all_queued")
+def index_all_queued() -> int:
+    """Beat job: one drain per ready tenant, each sent from its own schema."""
+    from civicgrid.tenants.selectors import ready_tenant_schemas
+
+    schemas = ready_tenant_schemas()
+    for schema in schemas:
+        with schema_context(schema):
+            index_queued.delay()
+    return len(schemas)

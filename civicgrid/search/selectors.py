@@ -60,3 +60,35 @@ def search_cases(staff: StaffProfile, text: str, filters: SearchFilters | None =
              for hit in result.hits if hit.case_id in visible]
     hints = suggest.suggestions(text) if result.total < SUGGEST_BELOW else []
     return SearchPage(found=found, total=result.total, facets=result.facets, suggestions=hints)
+
+
+@dataclass
+class FacetValue:
+    value: str  # what the filter of the same name takes back
+    label: str
+    count: int
+
+
+def labelled_facets(facets: dict[str, dict[str, int]]) -> dict[str, list[FacetValue]]:
+    """Facet counts with names for people, most frequent first; department ids become the
+    department codes the filters take."""
+    from civicgrid.platform.cases.calendar import Light
+    from civicgrid.platform.cases.models import Category, Source, Status
+    from civicgrid.platform.org.models import Department
+
+    categories = dict(Category.objects.filter(code__in=list(facets.get("category", {}))).values_list("code", "name"))
+    departments = {str(pk): (code, name) for pk, code, name in Department.objects.filter(
+        pk__in=[int(v) for v in facets.get("department", {}) if v.isdigit()]).values_list("pk", "code", "name")}
+    names = {"status": dict(Status.choices), "source": dict(Source.choices), "category": categories,
+             "light": {light.value: light.label for light in Light}}
+    out: dict[str, list[FacetValue]] = {}
+    for facet, counts in facets.items():
+        values = []
+        for value, count in counts.items():
+            if facet == "department":
+                code, label = departments.get(value, (value, value))
+                values.append(FacetValue(code, label, count))
+            else:
+                values.append(FacetValue(value, str(names.get(facet, {}).get(value, value)), count))
+        out[facet] = sorted(values, key=lambda v: (-v.count, v.label))
+    return out

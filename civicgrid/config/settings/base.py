@@ -242,6 +242,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 ELASTICSEARCH_URL = os.environ.get("ELASTICSEARCH_URL", "")
 # One shared index for every tenant (a ``tenant`` field, routing, a filtered alias per tenant).
 ELASTICSEARCH_INDEX = os.environ.get("ELASTICSEARCH_INDEX", "civicgrid-cases")
+# A search that takes longer is given up: the page falls back to the database filter.
+CIVICGRID_SEARCH_TIMEOUT_MS = int(os.environ.get("CIVICGRID_SEARCH_TIMEOUT_MS", 3000))
 
 # --- language and time ------------------------------------------------------
 

@@ -31,11 +31,15 @@ from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
+from rest_framework.utils.urls import replace_query_param
 
 from civicgrid.platform.cases import actions, attachments, lights, selectors
 from civicgrid.platform.cases.models import OPEN_STATUSES, Case
 from civicgrid.platform.notifications.actions import mark_read
 from civicgrid.platform.notifications.selectors import inbox
+from civicgrid.platform.org.models import Department
+from civicgrid.search.query import SearchFilters, SearchUnavailable
+from civicgrid.search.selectors import labelled_facets, search_cases
 
 from . import cases_serializers as s
 from .permissions import IsTenantStaff
@@ -130,9 +134,22 @@ def filtered(cases: QuerySet, filters: dict) -> QuerySet:
         cases = cases.filter(reported_at__gte=filters["reported_after"])
     if "reported_before" in filters:
         cases = cases.filter(reported_at__lt=filters["reported_before"])
-    if filters.get("q"):
-        cases = cases.filter(Q(number__icontains=filters["q"]) | Q(title__icontains=filters["q"]))
+    if filters.get("q"):  # the database's own filter, for when the search engine cannot answer
+        q = filters["q"]
+        cases = cases.filter(Q(number__icontains=q) | Q(title__icontains=q) | Q(description__icontains=q))
     return cases
+
+
+def search_filters(filters: dict) -> SearchFilters:
+    """The list's filters as the search backends read them."""
+    department_id = None
+    if "department" in filters:  # an unknown code finds nothing, as the database filter does
+        department_id = Department.objects.filter(code=filters["department"]).values_list("pk", flat=True).first() or 0
+    return SearchFilters(
+        statuses=tuple(filters.get("status", ())), category=filters.get("category", ""),
+        source=filters.get("source", ""), urgency=filters.get("urgency", ""), department_id=department_id,
+        org_path=filters["grid"].path if "grid" in filters else "", light=filters.get("light", ""),
+        reported_after=filters.get("reported_after"), reported_before=filters.get("reported_before"))
 
 
 # --- list, report, detail -----------------------------------------------------------
@@ -145,12 +162,46 @@ class CaseListView(CaseAPIView):
     """The caller's cases, newest first; POST reports a new one (JSON, or multipart with photos)."""
 
     @extend_schema(tags=TAGS, operation_id="cases_list", parameters=[s.CaseFilters],
-                   responses=s.CaseListItem(many=True))
+                   responses=s.CaseListItem(many=True),
+                   description=_l("With q: full-text search, ranked, with highlights, facets and suggestions "
+                                  "(see CaseSearchOutput); a tracking number in q finds its case exactly."))
     def get(self, request):
         filters = self.valid_input(s.CaseFilters, dict(request.query_params.items()))
-        cases = filtered(lights.with_lights(selectors.cases_for(self.staff), timezone.now()), filters)
-        page = self.paginate_queryset(cases.order_by("-reported_at", "-id"))
-        return self.get_paginated_response(s.CaseListItem(page, many=True, context={"staff": self.staff}).data)
+        text = filters.get("q", "").strip()
+        cases = lights.with_lights(selectors.cases_for(self.staff), timezone.now())
+        if text and not cases.filter(number=text).exists():
+            try:
+                return self.search(text, filters)
+            except SearchUnavailable:
+                degraded = True
+        else:
+            degraded = False
+            if text:
+                filters["q"] = ""
+                cases = cases.filter(number=text)
+        page = self.paginate_queryset(filtered(cases, filters).order_by("-reported_at", "-id"))
+        response = self.get_paginated_response(s.CaseListItem(page, many=True, context={"staff": self.staff}).data)
+        if text:
+            response.data.update(facets={}, suggestions=[], degraded=degraded)
+        return response
+
+    def search(self, text: str, filters: dict) -> Response:
+        paginator = self.paginator
+        limit, offset = paginator.get_limit(self.request), paginator.get_offset(self.request)
+        found = search_cases(self.staff, text, search_filters(filters), offset=offset, limit=limit)
+        results = []
+        for item in found.found:
+            item.case.score, item.case.highlight = item.score, item.highlight
+            results.append(item.case)
+        url = self.request.build_absolute_uri()
+        facets = {name: [vars(value) for value in values]
+                  for name, values in labelled_facets(found.facets).items()}
+        return Response(s.CaseSearchOutput({
+            "count": found.total,
+            "next": replace_query_param(url, "offset", offset + limit) if offset + limit < found.total else None,
+            "previous": (replace_query_param(url, "offset", max(0, offset - limit)) if offset > 0 else None),
+            "results": results, "facets": facets, "suggestions": found.suggestions, "degraded": False,
+        }, context={"staff": self.staff}).data)
 
     @extend_schema(tags=TAGS, operation_id="cases_report",
                    request={"application/json": s.CaseReportInput, "multipart/form-data": s.CaseReportUpload},

@@ -39,7 +39,9 @@ class CaseFilters(serializers.Serializer):
                                     help_text=_l("Open cases whose running deadline shows this light."))
     reported_after = serializers.DateTimeField(required=False)
     reported_before = serializers.DateTimeField(required=False)
-    q = serializers.CharField(required=False, help_text=_l("Tracking number or title contains."))
+    q = serializers.CharField(required=False, max_length=200, help_text=_l(
+        "Full-text search in Chinese over title, description, address, category, result and timeline "
+        "comments; a tracking number finds its case exactly."))
 
     def validate_status(self, value):
         statuses = [part.strip() for part in value.split(",") if part.strip()]
@@ -298,6 +300,37 @@ class CaseCategoryGroupOutput(serializers.Serializer):
     name_en = serializers.CharField()
     description = serializers.CharField()
     children = CaseCategoryLeafOutput(many=True, source="active_children")
+
+
+class CaseSearchHighlight(serializers.Serializer):
+    title = serializers.CharField(help_text=_l("Escaped HTML; the query's words in <mark>."))
+    text = serializers.CharField(required=False, help_text=_l("A snippet of the text that matched, escaped HTML."))
+
+
+class CaseSearchItem(CaseListItem):
+    """A case found by ``q``: what a list shows, with its relevance and highlighted snippets."""
+
+    score = serializers.FloatField()
+    highlight = CaseSearchHighlight()
+
+
+class FacetCount(serializers.Serializer):
+    value = serializers.CharField()
+    label = serializers.CharField()
+    count = serializers.IntegerField()
+
+
+class CaseSearchOutput(serializers.Serializer):
+    count = serializers.IntegerField()
+    next = serializers.CharField(allow_null=True)
+    previous = serializers.CharField(allow_null=True)
+    results = CaseSearchItem(many=True)
+    facets = serializers.DictField(child=FacetCount(many=True), help_text=_l(
+        "Counts of the matches by status, category, source, department and light."))
+    suggestions = serializers.ListField(child=serializers.CharField(), help_text=_l(
+        "Category and place names close to the query, when it found little."))
+    degraded = serializers.BooleanField(help_text=_l(
+        "True when the search engine could not answer: the results come from a plain database filter."))
 
 
 class NotificationOutput(serializers.Serializer):

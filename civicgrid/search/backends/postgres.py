@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from contextlib import contextmanager
 from datetime import datetime
 
+from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 from django_tenants.utils import schema_context
@@ -30,7 +31,6 @@ from .base import Health, SearchBackend
 
 TABLE = "search_casedocument"
 CASE_TABLE = Case._meta.db_table
-STATEMENT_TIMEOUT = "5s"
 COLUMNS = ("case_id", "number", "title", "meta", "body", "vector", "status", "category_codes", "source", "urgency",
            "org_path", "department_id", "held_departments", "reporter_id", "reported_at", "clock_due", "clock_warn",
            "clock_stopped_at", "is_open", "indexed_at")
@@ -53,12 +53,16 @@ def highlight_words(text: str) -> list[str]:
 
 
 @contextmanager
-def _guarded(schema: str, timeout: str = STATEMENT_TIMEOUT):
-    """In the tenant's schema and a transaction with a statement timeout; database errors
-    (timeouts, a locked table) come out as ``SearchUnavailable``."""
+def _guarded(schema: str, *, writing: bool = False):
+    """In the tenant's schema and a transaction with a timeout; database errors (a timeout,
+    a table locked by maintenance) come out as ``SearchUnavailable``. Reads are bounded as a
+    whole (``CIVICGRID_SEARCH_TIMEOUT_MS``); bulk writes may run long but wait for a lock
+    no longer than that."""
+    timeout = f"{int(settings.CIVICGRID_SEARCH_TIMEOUT_MS)}ms"
     try:
         with schema_context(schema), transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("SELECT set_config('statement_timeout', %s, true)", [timeout])
+            cursor.execute("SELECT set_config('statement_timeout', %s, true), set_config('lock_timeout', %s, true)",
+                           ["0" if writing else timeout, timeout])
             yield cursor
     except DatabaseError as exc:
         raise SearchUnavailable(f"PostgreSQL search: {exc}") from exc
@@ -77,7 +81,7 @@ class PostgresBackend(SearchBackend):
             return 0
         now = timezone.now()
         updates = ", ".join(f"{c} = excluded.{c}" for c in COLUMNS if c != "case_id")
-        with _guarded(schema, timeout="0") as cursor:
+        with _guarded(schema, writing=True) as cursor:
             # Dropped first: inside a caller's transaction an earlier batch's table is still there.
             cursor.execute("DROP TABLE IF EXISTS pg_temp.search_load")
             cursor.execute(f"CREATE TEMP TABLE search_load (LIKE {TABLE} INCLUDING DEFAULTS) ON COMMIT DROP")
@@ -94,7 +98,7 @@ class PostgresBackend(SearchBackend):
             return cursor.rowcount
 
     def delete(self, schema: str, case_ids: Sequence[int]) -> None:
-        with _guarded(schema) as cursor:
+        with _guarded(schema, writing=True) as cursor:
             cursor.execute(f"DELETE FROM {TABLE} WHERE case_id = ANY(%s)", [list(case_ids)])
 
     # --- reading ------------------------------------------------------------------------

@@ -60,7 +60,8 @@ class MultipleFileField(forms.FileField):
 class CaseFilterForm(forms.Form):
     """The list's filters; every field optional, the query string is shareable."""
 
-    q = forms.CharField(label=_l("Number or title"), required=False, max_length=100)
+    q = forms.CharField(label=_l("Search"), required=False, max_length=100, widget=forms.TextInput(
+        attrs={"type": "search", "placeholder": _l("Tracking number, or a few words of the case")}))
     status = forms.ChoiceField(label=_l("Status"), required=False)
     light = forms.ChoiceField(label=_l("Light"), required=False, choices=[
         ("", _l("Any light")), ("red", _l("Red: overdue")), ("yellow", _l("Yellow: due soon")),

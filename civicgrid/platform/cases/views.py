@@ -26,15 +26,19 @@ from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_POST
 
 from civicgrid.platform.accounts.access import staff_required
 from civicgrid.platform.accounts.staff.models import StaffProfile, StaffRole
+from civicgrid.platform.org.models import Department
 from civicgrid.platform.org.selectors import units_for
 from civicgrid.platform.registry import protection
 from civicgrid.platform.registry.selectors import persons_for
+from civicgrid.search.query import SearchFilters, SearchUnavailable
+from civicgrid.search.selectors import labelled_facets, search_cases
 
 from . import actions, attachments, rules, selectors
 from .calendar import Light
@@ -82,7 +86,8 @@ def _current_due():
 def _filtered(cases: QuerySet[Case], filters: dict, staff: StaffProfile, now) -> QuerySet[Case]:
     text = filters.get("q", "").strip()
     if text:
-        cases = cases.filter(Q(number__icontains=text) | Q(title__icontains=text))
+        # The database's own filter: the search engine answers first when it can (``_search``).
+        cases = cases.filter(Q(number__icontains=text) | Q(title__icontains=text) | Q(description__icontains=text))
     status = filters.get("status")
     if status == "open":
         cases = cases.filter(status__in=OPEN_STATUSES)
@@ -110,20 +115,105 @@ def case_list(request):
     staff = request.staff
     form = CaseFilterForm(request.GET or None, staff=staff)
     now = timezone.now()
-    if form.is_bound and not form.is_valid():
-        cases = Case.objects.none()
-    else:
-        cases = _filtered(selectors.cases_for(staff), form.filters() if form.is_bound else {}, staff, now)
-    page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
+    valid = form.is_bound and form.is_valid()
+    chosen = form.filters() if valid else {}
     query = request.GET.copy()
     query.pop("page", None)
-    chosen = form.filters() if form.is_bound and form.is_valid() else {}
+    context = {"form": form, "query": query.urlencode(), "may_report": staff.role in rules.REPORTER_ROLES,
+               "active_filters": len([key for key in chosen if key not in ("sort", "q")])}
+    text = chosen.get("q", "").strip()
+    if text and not selectors.cases_for(staff).filter(number=text).exists():
+        try:
+            return render(request, "cases/case_list.html", {**context, **_search(request, text, chosen, now)})
+        except SearchUnavailable:
+            context["search_degraded"] = True
+    if form.is_bound and not valid:
+        cases = Case.objects.none()
+    else:
+        cases = _filtered(selectors.cases_for(staff), chosen, staff, now)
+    page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "cases/case_list.html", {
-        "form": form, "page": page, "query": query.urlencode(),
-        "active_filters": len([key for key in chosen if key != "sort"]),
-        "rows": [_row(case, now) for case in page.object_list],
-        "may_report": staff.role in rules.REPORTER_ROLES,
-    })
+        **context, "page": page, "rows": [_row(case, now) for case in page.object_list]})
+
+
+class _SearchPage:
+    """What ``Paginator`` pages offer the template, for hits the engine already paged."""
+
+    def __init__(self, number: int, total: int):
+        self.number, self.total = number, total
+        self.num_pages = max(1, -(-total // PAGE_SIZE))
+        self.paginator = self
+
+    @property
+    def count(self):
+        return self.total
+
+    def has_previous(self):
+        return self.number > 1
+
+    def has_next(self):
+        return self.number < self.num_pages
+
+    def has_other_pages(self):
+        return self.num_pages > 1
+
+    def previous_page_number(self):
+        return self.number - 1
+
+    def next_page_number(self):
+        return self.number + 1
+
+
+def _search(request, text: str, chosen: dict, now) -> dict:
+    """Ranked hits with highlights, the facets of all matches, and "did you mean"."""
+    staff = request.staff
+    try:
+        number = max(1, int(request.GET.get("page", 1)))
+    except ValueError:
+        number = 1
+    found = search_cases(staff, text, _search_filters(chosen, staff), offset=(number - 1) * PAGE_SIZE,
+                         limit=PAGE_SIZE, now=now)
+    query = request.GET.copy()
+    query.pop("page", None)
+    facets = []
+    for name, values in labelled_facets(found.facets).items():
+        links = []
+        for value in values:
+            narrowed = query.copy()
+            narrowed[name] = value.value
+            links.append({"label": value.label, "count": value.count, "query": narrowed.urlencode(),
+                          "chosen": chosen.get(name) == value.value})
+        if links:
+            facets.append({"name": name, "title": FACET_TITLES[name], "values": links})
+    rows = []
+    for item in found.found:
+        row = _row(item.case, now)
+        row["highlight"] = {key: mark_safe(html) for key, html in item.highlight.items()}  # escaped by the highlighter
+        rows.append(row)
+    return {"page": _SearchPage(number, found.total), "rows": rows, "searching": text, "facets": facets,
+            "suggestions": [{"text": hint, "query": _with_q(query, hint)} for hint in found.suggestions]}
+
+
+def _with_q(query, text: str) -> str:
+    changed = query.copy()
+    changed["q"] = text
+    return changed.urlencode()
+
+
+def _search_filters(chosen: dict, staff: StaffProfile) -> SearchFilters:
+    status = chosen.get("status", "")
+    department = chosen.get("department")
+    grid = units_for(staff).filter(code=chosen["grid"]).first() if chosen.get("grid") else None
+    return SearchFilters(
+        statuses=tuple(OPEN_STATUSES) if status == "open" else ((status,) if status else ()),
+        category=chosen.get("category", ""), light=chosen.get("light", ""),
+        department_id=(Department.objects.filter(code=department).values_list("pk", flat=True).first() or 0)
+        if department else None,
+        org_path=grid.path if grid else "", reporter_id=staff.user_id if chosen.get("mine") else None)
+
+
+FACET_TITLES = {"status": _l("Status"), "category": _l("Category"), "source": _l("Source"),
+                "department": _l("Department"), "light": _l("Light")}
 
 
 def _row(case: Case, now) -> dict:

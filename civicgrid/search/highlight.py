@@ -12,10 +12,25 @@ import re
 
 from django.utils.html import escape
 
-from .segment import normalise
+from .segment import normalise, query_terms
 
 SNIPPET_CHARS = 80
 MARK_OPEN, MARK_CLOSE = "<mark>", "</mark>"
+
+
+def query_marks(text: str) -> list[str]:
+    """The words to mark for a query: each query word and the pieces it may be split into."""
+    return [w for word, pieces in query_terms(text) for w in (word, *pieces)]
+
+
+def hit_highlight(title: str, meta: str, body: str, words: list[str]) -> dict[str, str]:
+    """A hit's highlights, the same for every backend: the whole title marked, and a
+    snippet of the body, else of the meta, where a word stands."""
+    found = {"title": mark(title, words)}
+    text = snippet(body, words) or snippet(meta, words)
+    if text:
+        found["text"] = text
+    return found
 
 
 def _pattern(words: list[str]) -> re.Pattern | None:

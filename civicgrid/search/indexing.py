@@ -170,6 +170,7 @@ def reindex(*, progress: Callable[[int, int], None] | None = None, batch: int = 
     finally:
         if pool is not None:
             pool.shutdown()
+    engine.finish_reindex(schema)
     return ReindexReport(cases=done, seconds=time.monotonic() - started)
 
 

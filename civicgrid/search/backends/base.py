@@ -54,5 +54,9 @@ class SearchBackend(ABC):
     def prepare(self, schema: str) -> None:  # noqa: B027 -- a hook most backends do not need
         """Make whatever the tenant needs before its first document (an alias, a mapping)."""
 
+    def finish_reindex(self, schema: str) -> None:  # noqa: B027
+        """Called once a whole tenant has been written by ``reindex``: a backend that
+        skipped making big batches visible one by one makes them visible now."""
+
     def drop_tenant(self, schema: str) -> None:  # noqa: B027
         """Forget every document of a tenant that is being removed."""

@@ -48,10 +48,6 @@ def tsquery(text: str) -> str:
     return " & ".join(parts)
 
 
-def highlight_words(text: str) -> list[str]:
-    return [w for word, pieces in query_terms(text) for w in (word, *pieces)]
-
-
 @contextmanager
 def _guarded(schema: str, *, writing: bool = False):
     """In the tenant's schema and a transaction with a timeout; database errors (a timeout,
@@ -121,8 +117,9 @@ class PostgresBackend(SearchBackend):
             else:
                 cursor.execute(f"SELECT count(*) FROM {TABLE} d WHERE {where}", params)
                 total, facets = cursor.fetchone()[0], {}
-        words = highlight_words(request.text)
-        hits = [Hit(case_id=case_id, score=float(score), highlight=_highlight(title, meta, body, words))
+        words = highlight.query_marks(request.text)
+        hits = [Hit(case_id=case_id, score=float(score),
+                    highlight=highlight.hit_highlight(title, meta, body, words))
                 for case_id, score, title, meta, body in rows]
         return SearchResult(hits=hits, total=total, facets=facets)
 
@@ -207,10 +204,3 @@ def _facets(cursor, where: str, params: dict) -> tuple[int, dict[str, dict[str, 
             facets[facet][value] = count
     return total, facets
 
-
-def _highlight(title: str, meta: str, body: str, words: list[str]) -> dict[str, str]:
-    found = {"title": highlight.mark(title, words)}
-    text = highlight.snippet(body, words) or highlight.snippet(meta, words)
-    if text:
-        found["text"] = text
-    return found

@@ -18,6 +18,7 @@ urlpatterns = [
     path("r/", include("civicgrid.platform.cases.public_urls")),
     path("categories/", include("civicgrid.platform.cases.catalog_urls")),  # the reporter's link: no sign-in
     path("assessment/", include("civicgrid.platform.cases.assessment_urls")),
+    path("notifications/", include("civicgrid.platform.notifications.urls")),
     path("open311/v2/", include("civicgrid.platform.api.open311.urls")),
     path("plugins/", include("civicgrid.plugins.console_urls")),  # a county switches plugins on and off
     # Each installed plugin's own pages and API, answering 404 where it is switched off.
@@ -29,6 +30,7 @@ urlpatterns = [
     path("", include("civicgrid.platform.api.registry_urls")),
     path("", include("civicgrid.platform.registry.verification.api_urls")),
     path("", include("civicgrid.platform.api.cases_urls")),
+    path("", include("civicgrid.platform.api.notifications_urls")),
     path("", include("civicgrid.platform.api.assessment_urls")),
     path("", include("civicgrid.platform.api.catalog_urls")),
 ]

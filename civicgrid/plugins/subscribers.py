@@ -1,6 +1,6 @@
-"""The outbox hands each case event to the tenant's active plugins after commit:
-the lifecycle hooks, then the notification channels for the notifications the
-step stored. Plugins never run inside a case's transaction, so a slow or broken
+"""The outbox hands each case event to the tenant's active plugins after commit,
+through the lifecycle hooks (notification channels get what stays unread: see
+``channels``). Plugins never run inside a case's transaction, so a slow or broken
 plugin cannot lose or delay a report."""
 
 from __future__ import annotations
@@ -9,10 +9,11 @@ from django.db import connection
 
 from civicgrid.platform.notifications.outbox import subscriber
 
-from .manager import call_as_plugin, savepoint_per_plugin, tenant_hooks
+from .manager import savepoint_per_plugin, tenant_hooks
 from .types import CaseEvent
 
-CORE_KEYS = ("case_id", "number", "status", "version", "schema", "notifications")
+CORE_KEYS = ("case_id", "number", "status", "version", "schema", "notifications", "holding_department",
+             "org_path")
 
 
 @subscriber
@@ -29,8 +30,6 @@ def case_events_to_plugins(event) -> None:
         version=payload.get("version", 0), data={k: v for k, v in payload.items() if k not in CORE_KEYS})
     with savepoint_per_plugin():  # the relay delivers each event in a transaction
         dispatch_case_event(hooks, case_event)
-        if payload.get("notifications"):
-            deliver_notifications(hooks, payload["notifications"])
 
 
 def dispatch_case_event(hooks, event: CaseEvent) -> None:
@@ -39,15 +38,3 @@ def dispatch_case_event(hooks, event: CaseEvent) -> None:
     hooks.civicgrid_case_transitioned(event=event)
     if event.action == "close":
         hooks.civicgrid_case_closed(event=event)
-
-
-def deliver_notifications(hooks, notification_ids: list[int]) -> None:
-    from civicgrid.platform.notifications.models import Notification
-
-    channels = hooks.by_plugin("civicgrid_notification_channels")
-    if not channels:
-        return
-    for notification in Notification.objects.filter(pk__in=notification_ids).select_related("recipient"):
-        for plugin_id, channel in channels:
-            # One channel failing (its provider down) must not stop the others or re-send this event.
-            call_as_plugin(plugin_id, channel.deliver, notification, notification.recipient)

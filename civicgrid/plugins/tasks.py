@@ -47,3 +47,22 @@ def run_plugin_jobs() -> list[str]:
             call_as_plugin(plugin_id, job.run)
             ran.append(f"{plugin_id}:{job.name}")
     return ran
+
+
+@app.task(name="civicgrid.plugins.tasks.deliver_all_unread")
+def deliver_all_unread() -> int:
+    """Beat job: per ready tenant with a plugin on, hand what stayed unread to its channels."""
+    from .selectors import tenants_with_plugins
+
+    schemas = tenants_with_plugins()
+    for schema in schemas:
+        with schema_context(schema):
+            deliver_unread_notifications.delay()
+    return len(schemas)
+
+
+@app.task(name="civicgrid.plugins.tasks.deliver_unread_notifications", acks_late=True)
+def deliver_unread_notifications() -> int:
+    from .channels import deliver_unread
+
+    return deliver_unread()

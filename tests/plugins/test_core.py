@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from io import StringIO
 from zoneinfo import ZoneInfo
@@ -29,6 +29,7 @@ from civicgrid.platform.notifications.outbox import relay
 from civicgrid.platform.registry.models import CareKind
 from civicgrid.plugins import actions, billing, discovery, meter
 from civicgrid.plugins.catalog import sync_catalog
+from civicgrid.plugins.channels import deliver_unread
 from civicgrid.plugins.manager import savepoint_per_plugin, tenant_hooks
 from civicgrid.plugins.metering import MeteringError
 from civicgrid.plugins.models import Activation, CatalogEntry, Statement, UsageRecord
@@ -218,6 +219,12 @@ def test_a_misspelt_hook_keeps_the_plugin_out_with_the_reason():
         del sys.modules["typo_plugin_hooks"]
 
 
+def unread_for_too_long() -> datetime:
+    from django.utils import timezone
+
+    return timezone.now() + timedelta(seconds=settings.CIVICGRID_NOTIFY_UNREAD_AFTER + 1)
+
+
 def test_a_reported_case_reaches_the_plugin_after_commit_and_only_in_its_tenant(published):
     import sample_plugin.hooks
 
@@ -236,10 +243,14 @@ def test_a_reported_case_reaches_the_plugin_after_commit_and_only_in_its_tenant(
         from civicgrid.platform.notifications.models import Notification
 
         sent = set(Notification.objects.filter(case=case).values_list("pk", flat=True))
-        assert sent and {pk for schema, pk in sample_plugin.hooks.DELIVERED if schema == "shangcheng"} == sent
+        # Channels get what stays unread: nothing yet, then everything once its time is up.
+        assert sent and deliver_unread() == 0 and not sample_plugin.hooks.DELIVERED
+        assert deliver_unread(now=unread_for_too_long()) == len(sent)
+        assert {pk for schema, pk in sample_plugin.hooks.DELIVERED if schema == "shangcheng"} == sent
     with tenant_context(published.yuhang):
         other = report(by="yuhang_operator", source="hotline_12345", latitude=None, longitude=None, address="余杭区某街道")
         relay()
+        assert deliver_unread(now=unread_for_too_long()) == 0
         assert not heard().filter(case_number=other.number).exists()
     assert all(schema == "shangcheng" for schema, _ in sample_plugin.hooks.DELIVERED)
     assert not UsageRecord.objects.filter(tenant=published.yuhang).exists()

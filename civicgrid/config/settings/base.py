@@ -195,6 +195,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "civicgrid.search.tasks.index_all_queued",
         "schedule": 60.0,
     },
+    "unread-to-channels": {
+        "task": "civicgrid.plugins.tasks.deliver_all_unread",
+        "schedule": 60.0,
+    },
     "plugin-jobs": {
         "task": "civicgrid.plugins.tasks.run_all_plugin_jobs",
         "schedule": 60.0,
@@ -236,6 +240,13 @@ CIVICGRID_DATA_KEY = os.environ.get("CIVICGRID_DATA_KEY", "")
 CIVICGRID_IMPORT_MAX_UPLOAD_BYTES = int(os.environ.get("CIVICGRID_IMPORT_MAX_UPLOAD_BYTES", 20 * 1024 * 1024))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# --- notifications ------------------------------------------------------------
+
+# A notification still unread after this many seconds goes to the notification channels
+# (SMS, WeChat plugins) once; one found older than the second figure is not sent at all.
+CIVICGRID_NOTIFY_UNREAD_AFTER = int(os.environ.get("CIVICGRID_NOTIFY_UNREAD_AFTER", 600))
+CIVICGRID_NOTIFY_CHANNEL_MAX_AGE = int(os.environ.get("CIVICGRID_NOTIFY_CHANNEL_MAX_AGE", 24 * 3600))
 
 # --- search -----------------------------------------------------------------
 

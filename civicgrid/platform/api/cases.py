@@ -1,5 +1,5 @@
 """Cases API v1: list and report, one case in full, one POST endpoint per workflow
-operation, routing suggestions, the category tree and the caller's notifications.
+operation, routing suggestions and the category tree.
 
 Thin views: an input serializer checks shapes, a selector loads (already scoped to
 the caller), one action writes, an output serializer renders. The actions speak
@@ -35,8 +35,6 @@ from rest_framework.utils.urls import replace_query_param
 
 from civicgrid.platform.cases import actions, attachments, lights, selectors
 from civicgrid.platform.cases.models import OPEN_STATUSES, Case
-from civicgrid.platform.notifications.actions import mark_read
-from civicgrid.platform.notifications.selectors import inbox
 from civicgrid.platform.org.models import Department
 from civicgrid.search.query import SearchFilters, SearchUnavailable
 from civicgrid.search.selectors import labelled_facets, search_cases
@@ -339,23 +337,3 @@ class CategoryTreeView(CaseAPIView):
             group = groups.setdefault(leaf.parent_id, leaf.parent)
             group.__dict__.setdefault("active_children", []).append(leaf)
         return Response(s.CaseCategoryGroupOutput(list(groups.values()), many=True).data)
-
-
-class NotificationListView(CaseAPIView):
-    """The caller's notifications, unread first."""
-
-    @extend_schema(tags=["notifications"], operation_id="notifications_list",
-                   responses=s.NotificationOutput(many=True))
-    def get(self, request):
-        page = self.paginate_queryset(inbox(request.user))
-        return self.get_paginated_response(s.NotificationOutput(page, many=True).data)
-
-
-class NotificationReadView(CaseAPIView):
-    """Mark one of the caller's notifications read (again is harmless)."""
-
-    @extend_schema(tags=["notifications"], operation_id="notifications_read", request=None,
-                   responses={200: s.NotificationOutput, 404: NOT_FOUND})
-    def post(self, request, pk):
-        notification = mark_read(user=request.user, notification_id=pk)
-        return Response(s.NotificationOutput(notification).data)

@@ -331,14 +331,3 @@ class CaseSearchOutput(serializers.Serializer):
         "Category and place names close to the query, when it found little."))
     degraded = serializers.BooleanField(help_text=_l(
         "True when the search engine could not answer: the results come from a plain database filter."))
-
-
-class NotificationOutput(serializers.Serializer):
-    id = serializers.IntegerField()
-    topic = serializers.CharField()
-    title = serializers.CharField()
-    body = serializers.CharField()
-    url = serializers.CharField()
-    case = serializers.IntegerField(source="case_id", allow_null=True)
-    created_at = serializers.DateTimeField()
-    read_at = serializers.DateTimeField(allow_null=True)

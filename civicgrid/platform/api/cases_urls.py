@@ -14,7 +14,4 @@ urlpatterns = [
     *[path(f"{PREFIX}/<int:pk>/{operation.slug}/", views.operation_view(operation).as_view(),
            name=f"api-cases-{operation.slug}") for operation in views.OPERATIONS],
     path("api/v1/case-categories/", views.CategoryTreeView.as_view(), name="api-case-categories"),
-    path("api/v1/notifications/", views.NotificationListView.as_view(), name="api-notifications"),
-    path("api/v1/notifications/<int:pk>/read/", views.NotificationReadView.as_view(),
-         name="api-notifications-read"),
 ]

@@ -174,8 +174,10 @@ def _after(case: Case, *, action: str, from_status: str, actor, comment: str, da
                                      comment=comment, data=data)
     record(action=f"case.{action}", actor=actor, target=case, number=case.number, status=case.status, **data)
     notified = notify.store(case, action, actor=actor)
+    # Where the case now is (department, area) travels with the event: open lists are nudged by it.
     emit(f"case.{action}", case_id=case.pk, number=case.number, status=case.status, version=case.version,
-         schema=connection.schema_name, notifications=notified, **data)
+         schema=connection.schema_name, notifications=notified, holding_department=case.department_id,
+         org_path=case.org_path, **data)
     return event
 
 

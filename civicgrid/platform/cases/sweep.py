@@ -18,6 +18,8 @@ The rules:
    notification to each person who must act — while it waits to be accepted, the
    coordinators at its level whose area covers it (the same people ``notify`` tells of a
    new report); once dispatched, its department's handlers.
+   The reminders' ids go out in one outbox event (``notifications.stored``), so open
+   consoles pop them up and channels reach whoever leaves them unread.
 2. Overdue facts: "accept" / "handle" appended to ``overdue_marks`` once, with a timeline
    entry and an outbox event (``case.overdue``); assessment counts them.
 3. Automatic escalation: a case nobody at community or township level accepted or
@@ -92,7 +94,7 @@ def sweep(*, now: datetime | None = None) -> dict:
         else:
             (summary["reminded"], summary["notifications"], summary["overdue_accept"],
              summary["overdue_handle"]) = _record_and_remind(now, schema)
-            if summary["overdue_accept"] or summary["overdue_handle"]:
+            if summary["overdue_accept"] or summary["overdue_handle"] or summary["notifications"]:
                 transaction.on_commit(lambda: request_relay(schema))
             counts = {k: v for k, v in summary.items() if k in COUNTED and v}
             if counts:  # each escalation is audited by its action
@@ -199,7 +201,14 @@ WITH todo AS (
                              ELSE %(handle_near)s END, '%%(number)s', swept.number), 200),
            '', '/cases/' || swept.id || '/', swept.id, %(now)s, NULL
     FROM (SELECT * FROM coordinators UNION SELECT * FROM handlers) r JOIN swept ON swept.id = r.case_id
-    RETURNING 1
+    RETURNING id
+), announced AS (
+    -- the reminders' ids, so open pages are nudged and channels reach who does not read them
+    INSERT INTO {outbox} (topic, payload, created_at, attempts, last_error)
+    SELECT 'notifications.stored',
+           jsonb_build_object('schema', %(schema)s::text, 'notifications', jsonb_agg(id ORDER BY id)),
+           %(now)s, 0, ''
+    FROM sent HAVING count(*) > 0
 )
 SELECT count(*) FILTER (WHERE remind), (SELECT count(*) FROM sent),
        count(*) FILTER (WHERE mark_accept), count(*) FILTER (WHERE mark_handle)

@@ -33,6 +33,7 @@ from django.views.decorators.http import require_POST
 
 from civicgrid.platform.accounts.access import staff_required
 from civicgrid.platform.accounts.staff.models import StaffProfile, StaffRole
+from civicgrid.platform.notifications.actions import mark_case_read
 from civicgrid.platform.org.models import Department
 from civicgrid.platform.org.selectors import units_for
 from civicgrid.platform.registry import protection
@@ -408,7 +409,9 @@ def case_action(request, pk, action):
 
 @staff_required()
 def case_detail(request, pk):
-    return _detail_page(request, selectors.case_for(request.staff, pk))
+    case = selectors.case_for(request.staff, pk)
+    mark_case_read(user=request.user, case=case)  # opening the case reads what was said of it
+    return _detail_page(request, case)
 
 
 def _detail_page(request, case: Case, *, bound: dict | None = None, conflict: str = "", status: int = 200):

@@ -6,7 +6,9 @@ never does. A relay (``outbox.relay``) delivers events after commit and marks
 them; when Redis or the worker is down the rows wait and go out later.
 
 A ``Notification`` is what a person sees in their inbox; live delivery over
-websockets only nudges the page to look.
+websockets only nudges the page to look. One a person has not read within
+``CIVICGRID_NOTIFY_UNREAD_AFTER`` goes to the notification channels (SMS,
+WeChat plugins) once; ``channelled_at`` records that it went.
 """
 
 from __future__ import annotations
@@ -40,10 +42,18 @@ class Notification(models.Model):
     case = models.ForeignKey("cases.Case", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)
+    channelled_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["recipient", "read_at"], name="notification_inbox")]
+        indexes = [
+            models.Index(fields=["recipient", "read_at"], name="notification_inbox"),
+            # "What did I miss since notification N": a page reconnecting after sleep.
+            models.Index(fields=["recipient", "id"], name="notification_since"),
+            # The channel job's work list: unread and not yet handed to a channel.
+            models.Index(fields=["created_at"], name="notification_unchannelled",
+                         condition=models.Q(read_at__isnull=True, channelled_at__isnull=True)),
+        ]
 
     def __str__(self):
         return self.title

@@ -7,6 +7,7 @@ statement bills them at the province's price."""
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from importlib import metadata
 from pathlib import Path
@@ -25,6 +26,7 @@ from civicgrid.platform.notifications.models import Notification, OutboxEvent
 from civicgrid.platform.notifications.outbox import relay
 from civicgrid.plugins import actions, billing
 from civicgrid.plugins.catalog import sync_catalog
+from civicgrid.plugins.channels import deliver_unread
 from civicgrid.plugins.models import Statement, UsageRecord
 
 PHONE_PREFIX = {"shangcheng": "1381000", "yuhang": "1392000"}  # + 4 digits: 11-digit mobiles
@@ -39,6 +41,10 @@ def test_the_installed_distribution_is_the_code_that_runs():
     assert Path(distribution.locate_file("acme_sms/__init__.py")).resolve() == Path(acme_sms.__file__).resolve()
     found = {p.id: p for p in settings.PLUGINS.plugins}["acme_sms"]
     assert found.loaded and found.app_path == "acme_sms.apps.AcmeSmsConfig" and found.version == "0.1.0"
+
+
+def unread_for_too_long():
+    return timezone.now() + timedelta(seconds=settings.CIVICGRID_NOTIFY_UNREAD_AFTER + 1)
 
 
 def test_a_month_of_texts_in_the_county_that_switched_it_on_and_none_elsewhere(world):
@@ -71,6 +77,8 @@ def test_a_month_of_texts_in_the_county_that_switched_it_on_and_none_elsewhere(w
                 notified[tenant.schema_name] = Notification.objects.filter(case__in=cases).count()
                 assert len(gateway.requests) == before  # nothing is sent from inside the report
                 relay()
+                assert len(gateway.requests) == before  # nor to someone who may still read it
+                deliver_unread(now=unread_for_too_long())
 
         texts = notified["shangcheng"]
         assert texts >= CASES and notified["yuhang"] >= CASES  # both counties notified their people
@@ -85,13 +93,16 @@ def test_a_month_of_texts_in_the_county_that_switched_it_on_and_none_elsewhere(w
         usage = UsageRecord.objects.filter(plugin_id="acme_sms", metric="sms")
         assert usage.count() == texts and set(usage.values_list("tenant_id", flat=True)) == {world.shangcheng.pk}
 
-        # Relaying again sends nothing; nor does the same events' redelivery (a relay
-        # that died before marking them delivered).
+        # Relaying and handing over again sends nothing; nor does the same events' redelivery
+        # (a relay that died before marking them delivered), nor a channel run that died
+        # before marking what it handed over.
         for tenant in (world.shangcheng, world.yuhang):
             with tenant_context(tenant):
-                assert relay() == 0
+                assert relay() == 0 and deliver_unread(now=unread_for_too_long()) == 0
                 OutboxEvent.objects.filter(topic="case.report").update(delivered_at=None)
                 assert relay() == CASES
+                Notification.objects.update(channelled_at=None)
+                deliver_unread(now=unread_for_too_long())
         assert len(gateway.requests) == texts and usage.count() == texts
 
     billing.make_statements(timezone.localdate())

@@ -106,6 +106,8 @@ LOGIN_REDIRECT_URL = "/"
 
 MIDDLEWARE = [
     "civicgrid.tenants.middleware.TenantFromHostMiddleware",
+    # 400 for a NUL character in any text of the request (PostgreSQL refuses NUL in text).
+    "civicgrid.platform.security.middleware.RefuseNulCharactersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from types import SimpleNamespace
 
 from django.db import connection
+from django.db.models import F
 
 from civicgrid.platform.cases import lights
 from civicgrid.platform.cases.models import OPEN_STATUSES, Case, CaseEvent, Category
@@ -80,27 +80,17 @@ def quote_lexeme(word: str) -> str:
     return "'" + word.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
-def _clock(row: dict) -> tuple[datetime, datetime | None, datetime | None]:
-    """(due, warn, stopped at) of the clock the case runs on, by the lights' own rule."""
-    case = SimpleNamespace(**row)
-    if lights.phase_of(case) == lights.HANDLE:
-        due, warn = case.handle_due, case.handle_warn_at
-    else:
-        due, warn = case.accept_due, case.accept_warn_at
-    return due, warn, lights.judged_at(case, now=None)
-
-
 CASE_FIELDS = ("id", "number", "title", "description", "address", "result", "status", "source", "urgency",
-               "org_path", "department_id", "reporter_id", "reported_at", "accept_due", "accept_warn_at",
-               "handle_due", "handle_warn_at", "accepted_at", "handled_at", "closed_at", "updated_at",
-               "category_id", "grid_id")
+               "org_path", "department_id", "reporter_id", "reported_at", "category_id", "grid_id")
 
 
 def case_documents(case_ids: Sequence[int]) -> list[CaseDoc]:
     """The documents of these cases (those that exist), not yet segmented."""
     if not case_ids:
         return []
-    rows = list(Case.objects.filter(pk__in=case_ids).values(*CASE_FIELDS))
+    # The running clock by the lights' own rule, in SQL; a clock still running has no stop moment.
+    rows = list(Case.objects.filter(pk__in=case_ids).alias(**lights.clock_aliases(None)).values(
+        *CASE_FIELDS, clock_due=F("light_due"), clock_warn=F("light_warn"), clock_stopped_at=F("light_judged_at")))
     timelines = _timelines([row["id"] for row in rows])
     categories = _categories()
     grids = dict(OrgUnit.objects.filter(pk__in={row["grid_id"] for row in rows if row["grid_id"]})
@@ -122,7 +112,6 @@ def iter_all_case_ids(batch: int) -> Iterator[list[int]]:
 def _document(row: dict, timeline: tuple[list[str], set[int]], categories: dict, grids: dict) -> CaseDoc:
     comments, held = timeline
     leaf_code, leaf_name, group_code, group_name = categories.get(row["category_id"], ("", "", "", ""))
-    due, warn, stopped = _clock(row)
     if row["department_id"]:
         held = held | {row["department_id"]}
     return CaseDoc(
@@ -133,7 +122,8 @@ def _document(row: dict, timeline: tuple[list[str], set[int]], categories: dict,
         status=row["status"], category_codes=[code for code in (leaf_code, group_code) if code],
         source=row["source"], urgency=row["urgency"], org_path=row["org_path"], department_id=row["department_id"],
         held_departments=sorted(held), reporter_id=row["reporter_id"], reported_at=row["reported_at"],
-        clock_due=due, clock_warn=warn, clock_stopped_at=stopped, is_open=row["status"] in OPEN_STATUSES,
+        clock_due=row["clock_due"], clock_warn=row["clock_warn"], clock_stopped_at=row["clock_stopped_at"],
+        is_open=row["status"] in OPEN_STATUSES,
     )
 
 

@@ -15,26 +15,21 @@ searches go on (documents are replaced in place).
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
 
 from django.db import connection, transaction
 from django.utils import timezone
 
-from . import segment
 from .backends import backend
-from .documents import CaseDoc, case_documents, iter_all_case_ids
+from .documents import case_documents, iter_all_case_ids
 from .models import IndexQueue
 from .query import SearchUnavailable
 
 logger = logging.getLogger(__name__)
 DRAIN_BATCH = 500
 REINDEX_BATCH = 2000
-# Below this many cases, segmenting in this process beats starting workers.
-PARALLEL_MIN_CASES = 20_000
 
 
 def queue_cases(case_ids: Iterable[int]) -> None:
@@ -112,72 +107,30 @@ class ReindexReport:
         return self.cases / self.seconds if self.seconds else 0.0
 
 
-def _segment_all(docs: list[CaseDoc]) -> list[CaseDoc]:
-    return [doc.segmented() for doc in docs]
-
-
-class _Segmenting:
-    """One batch's segmentation running in the worker processes."""
-
-    def __init__(self, pool: Executor, docs: list[CaseDoc]):
-        self.docs = docs
-        half = len(docs) // 2 or len(docs)
-        self.futures = [pool.submit(segment.segment_many, [doc.texts() for doc in docs[i:i + half]])
-                        for i in range(0, len(docs), half)]
-
-    def result(self) -> list[CaseDoc]:
-        words = [row for future in self.futures for row in future.result()]
-        return [doc.with_words(row) for doc, row in zip(self.docs, words, strict=True)]
-
-
 def reindex(*, progress: Callable[[int, int], None] | None = None, batch: int = REINDEX_BATCH,
-            workers: int | None = None) -> ReindexReport:
-    """Rebuild the current schema's index from its cases. Cases changed meanwhile are
-    queued as usual and indexed after. ``progress(done, total)`` after each batch."""
+            engine=None) -> ReindexReport:
+    """Rebuild the current schema's index from its cases, batch by batch, while searches go
+    on (documents are replaced in place). Cases changed meanwhile are queued as usual and
+    indexed after. ``progress(done, total)`` after each batch. ``engine``: where to write
+    (default the backend in use; an Elasticsearch rebuild passes its new index's writer)."""
     from civicgrid.platform.cases.models import Case
 
     schema = connection.schema_name
-    engine = backend()
+    engine = engine or backend()
     engine.prepare(schema)
     total = Case.objects.count()
     started = time.monotonic()
     done = 0
     if progress:
         progress(0, total)
-    pool: Executor | None = None
-    if (workers or 0) > 1 or (workers is None and total >= PARALLEL_MIN_CASES):
-        # Spawned, not forked: a forked child would share this process's database socket.
-        pool = ProcessPoolExecutor(max_workers=workers or 2, mp_context=multiprocessing.get_context("spawn"),
-                                   initializer=segment.tokenizer)
-    try:
-        pending = None  # segmentation of one batch runs while the next is read and the last is written
-        for ids in iter_all_case_ids(batch):
-            docs = case_documents(ids)
-            if pool is None:
-                engine.bulk(schema, _segment_all(docs))
-                done += len(docs)
-            else:
-                segmenting = _Segmenting(pool, docs)
-                if pending:
-                    done += _write(engine, schema, pending)
-                pending = segmenting
-            if progress:
-                progress(done, total)
-        if pending:
-            done += _write(engine, schema, pending)
-            if progress:
-                progress(done, total)
-    finally:
-        if pool is not None:
-            pool.shutdown()
+    for ids in iter_all_case_ids(batch):
+        docs = [doc.segmented() for doc in case_documents(ids)]
+        engine.bulk(schema, docs)
+        done += len(docs)
+        if progress:
+            progress(done, total)
     engine.finish_reindex(schema)
     return ReindexReport(cases=done, seconds=time.monotonic() - started)
-
-
-def _write(engine, schema: str, segmenting: _Segmenting) -> int:
-    docs = segmenting.result()
-    engine.bulk(schema, docs)
-    return len(docs)
 
 
 __all__ = ["ReindexReport", "SearchUnavailable", "drain", "queue_backlog", "queue_cases", "reindex",

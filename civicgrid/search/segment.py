@@ -1,7 +1,9 @@
-"""Chinese word segmentation for the case search, with jieba.
+"""Chinese word segmentation for the case search: jieba's dictionary and algorithm,
+run by jieba-rs (the ``rjieba`` binding), which gives the same words as the Python
+jieba about forty times faster (a reindex segments a million cases).
 
-jieba's dictionary takes about half a second to load, so it is loaded once per
-process (on first use) together with the governance words the project ships in
+The dictionary takes about half a second to load, so it is loaded once per process
+(on first use) together with the governance words the project ships in
 ``dict/governance.txt`` (网格员, 占道经营, 飞线充电 …), which jieba would
 otherwise split.
 
@@ -13,7 +15,6 @@ mode finds in it, so a query word is found wherever the same text stands.
 
 from __future__ import annotations
 
-import logging
 import re
 import threading
 import unicodedata
@@ -29,17 +30,19 @@ _tokenizer = None
 
 
 def tokenizer():
-    """The process's jieba tokenizer, loaded on first use."""
+    """The process's segmenter, loaded on first use, with the domain dictionary."""
     global _tokenizer
     if _tokenizer is None:
         with _lock:
             if _tokenizer is None:
-                import jieba
+                import rjieba
 
-                jieba.setLogLevel(logging.WARNING)
-                loaded = jieba.Tokenizer()
-                loaded.initialize()
-                loaded.load_userdict(str(DOMAIN_DICTIONARY))
+                loaded = rjieba.Jieba()
+                for line in DOMAIN_DICTIONARY.read_text(encoding="utf-8").splitlines():
+                    word, *rest = line.split()
+                    if word:
+                        frequency = int(rest[0]) if rest and rest[0].isdigit() else None
+                        loaded.add_word(word, frequency, rest[1] if len(rest) > 1 else None)
                 _tokenizer = loaded
     return _tokenizer
 
@@ -79,7 +82,7 @@ def query_terms(text: str) -> list[tuple[str, tuple[str, ...]]]:
     the word, or all of its pieces."""
     terms = []
     for word in query_words(text):
-        pieces = tuple(piece for piece in tokenizer().cut(word, HMM=False) if _keep(piece))
+        pieces = tuple(piece for piece in tokenizer().cut(word, False) if _keep(piece))
         terms.append((word, pieces if len(pieces) > 1 else ()))
     return terms
 

@@ -60,27 +60,34 @@ def light_of(case: Case, now: datetime | None = None) -> Light:
     return Light.GREEN
 
 
-def with_lights(queryset: QuerySet[Case], now: datetime | None = None) -> QuerySet[Case]:
-    """``queryset`` with a ``light`` column ("green" / "yellow" / "red") computed in SQL, the
-    same way as ``light_of``, so lists can filter and count by light:
-    ``with_lights(cases, now).filter(light="red")``."""
-    now = now or timezone.now()
+def clock_aliases(now: datetime | None) -> dict:
+    """The running clock's due and warn moments and the moment its light is read at, as SQL
+    expressions (``light_due``, ``light_warn``, ``light_judged_at``) by ``light_of``'s rule.
+    ``now`` None leaves a clock that still runs judged at NULL: the search index stores
+    stopped clocks' moments and reads running ones at the time of the search."""
     moment = DateTimeField()
     on_handle_clock = {"handle_due__isnull": False}
     # Finished without a stop time (transferred away, merged): judged at the last change.
     otherwise = SqlCase(When(status__in=OPEN_STATUSES, then=Value(now, output_field=moment)),
                       default=F("updated_at"), output_field=moment)
-    return queryset.alias(
-        light_due=SqlCase(When(**on_handle_clock, then=F("handle_due")), default=F("accept_due"),
-                        output_field=moment),
-        light_warn=SqlCase(When(**on_handle_clock, then=F("handle_warn_at")), default=F("accept_warn_at"),
-                         output_field=moment),
-        light_judged_at=SqlCase(
+    return {
+        "light_due": SqlCase(When(**on_handle_clock, then=F("handle_due")), default=F("accept_due"),
+                             output_field=moment),
+        "light_warn": SqlCase(When(**on_handle_clock, then=F("handle_warn_at")), default=F("accept_warn_at"),
+                              output_field=moment),
+        "light_judged_at": SqlCase(
             When(**on_handle_clock, then=Coalesce("handled_at", "closed_at", otherwise, output_field=moment)),
             default=Coalesce("accepted_at", "closed_at", otherwise, output_field=moment),
             output_field=moment,
         ),
-    ).annotate(
+    }
+
+
+def with_lights(queryset: QuerySet[Case], now: datetime | None = None) -> QuerySet[Case]:
+    """``queryset`` with a ``light`` column ("green" / "yellow" / "red") computed in SQL, the
+    same way as ``light_of``, so lists can filter and count by light:
+    ``with_lights(cases, now).filter(light="red")``."""
+    return queryset.alias(**clock_aliases(now or timezone.now())).annotate(
         light=SqlCase(
             When(GreaterThan(F("light_judged_at"), F("light_due")), then=Value(Light.RED.value)),
             # A NULL warn moment compares to NULL: no yellow, green until due.

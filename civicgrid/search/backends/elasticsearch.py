@@ -53,7 +53,7 @@ from elasticsearch import ApiError, BadRequestError, Elasticsearch, TransportErr
 from civicgrid.platform.cases.selectors import CaseScope
 
 from .. import highlight
-from ..documents import CaseDoc, case_documents, iter_all_case_ids
+from ..documents import CaseDoc
 from ..query import FACETS, LIGHTS, Hit, SearchFilters, SearchRequest, SearchResult, SearchUnavailable
 from ..segment import query_terms
 from . import es_mapping as m
@@ -70,7 +70,6 @@ REFRESH_BELOW = 100  # the live indexer's batches are seen at once; a reindex's 
 WRITE_TIMEOUT = 60.0
 ADMIN_TIMEOUT = 600.0
 HEALTH_TIMEOUT = 2.0
-REBUILD_BATCH = 2000
 
 
 # --- queries (pure: see tests/search/test_elasticsearch_requests.py) ----------------------
@@ -198,11 +197,11 @@ def _unavailable(what: str):
 
 
 def reindex_from_database(schema: str, target: SearchBackend) -> None:
-    """The default way ``rebuild`` fills a tenant: its cases, batch by batch, into ``target``."""
+    """The default way ``rebuild`` fills a tenant: ``indexing.reindex`` written into ``target``."""
+    from ..indexing import reindex
+
     with schema_context(schema):
-        for ids in iter_all_case_ids(REBUILD_BATCH):
-            target.bulk(schema, [doc.segmented() for doc in case_documents(ids)])
-    target.finish_reindex(schema)
+        reindex(engine=target)
 
 
 class ElasticsearchBackend(SearchBackend):

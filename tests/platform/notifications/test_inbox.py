@@ -51,7 +51,7 @@ def test_reads_are_announced_once_for_the_readers_other_tabs(sc):
     mine = Notification.objects.filter(recipient=jus.user, case__in=[first, second]).order_by("pk")
 
     def announced():
-        return [(e.payload["user_id"], e.payload["ids"]) for e in OutboxEvent.objects.filter(topic="inbox.read")]
+        return [(e.payload["user_id"], e.payload["ids"]) for e in OutboxEvent.objects.filter(topic="inbox.read").order_by("pk")]
 
     actions.mark_read(user=jus.user, notification_id=mine[0].pk)
     actions.mark_read(user=jus.user, notification_id=mine[0].pk)  # again: nothing new to say

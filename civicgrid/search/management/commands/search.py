@@ -1,8 +1,11 @@
-"""civicgrid search reindex [--tenant …] | status [--tenant …]
+"""civicgrid search reindex [--tenant …] | rebuild | status [--tenant …]
 
-``reindex`` rebuilds the case index of one tenant, or of every ready tenant,
-with a progress bar; searches keep working while it runs. ``status`` prints the
-backend's health and each tenant's documents and queue."""
+``reindex`` rebuilds the case index of one tenant, or of every ready tenant, with a
+progress bar; searches keep working while it runs (documents are replaced in place).
+``rebuild`` is for a new index layout: with Elasticsearch every tenant is written into
+a new index and the aliases swap to it at once (no downtime); with PostgreSQL it is a
+reindex of every tenant. ``status`` prints the backend's health and each tenant's
+documents and queue."""
 
 from __future__ import annotations
 
@@ -24,19 +27,19 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
         for name, text in (("reindex", "Rebuild the index from the cases (searches go on meanwhile)."),
+                           ("rebuild", "Rebuild every tenant into a new index layout and switch to it at once."),
                            ("status", "The backend's health, and each tenant's documents and queue.")):
             command = sub.add_parser(name, help=text)
-            command.add_argument("--tenant", help="schema name or division code (default: every ready tenant)")
-        sub.choices["reindex"].add_argument("--workers", type=int, default=None,
-                                            help="processes that segment text (default: 2 for big tenants)")
-        sub.choices["reindex"].add_argument("--no-progress", action="store_true")
+            if name != "rebuild":
+                command.add_argument("--tenant", help="schema name or division code (default: every ready tenant)")
+            command.add_argument("--no-progress", action="store_true")
 
     def handle(self, *args, action, tenant=None, **options):
         tenants = [tenant_argument(tenant)] if tenant else list(
             Tenant.objects.filter(schema_name__in=ready_tenant_schemas()).order_by("schema_name"))
         getattr(self, f"handle_{action}")(tenants, **options)
 
-    def handle_reindex(self, tenants, *, workers=None, no_progress=False, **options):
+    def handle_reindex(self, tenants, *, no_progress=False, engine=None, **options):
         for tenant in tenants:
             with tenant_context(tenant):
                 bar = tqdm(desc=f"{tenant.schema_name}", unit="case", disable=no_progress, file=self.stderr)
@@ -47,7 +50,7 @@ class Command(BaseCommand):
                     bar.refresh()
 
                 try:
-                    report = indexing.reindex(progress=show, workers=workers)
+                    report = indexing.reindex(progress=show, engine=engine)
                 except SearchUnavailable as exc:
                     raise CommandError(f"{tenant.schema_name}: the search backend is unavailable: {exc}") from exc
                 finally:
@@ -55,6 +58,21 @@ class Command(BaseCommand):
                 health.record_success()
                 self.stdout.write(f"{tenant.schema_name}: {report.cases} cases in {report.seconds:.1f} s "
                                   f"({report.rate:,.0f}/s)")
+
+    def handle_rebuild(self, tenants, *, no_progress=False, **options):
+        engine = backend()
+        if not hasattr(engine, "rebuild"):  # PostgreSQL: each tenant's documents are replaced in place
+            self.handle_reindex(tenants, no_progress=no_progress)
+            return
+
+        def fill(schema, target):
+            self.handle_reindex([Tenant.objects.get(schema_name=schema)], no_progress=no_progress, engine=target)
+
+        try:
+            index = engine.rebuild(fill)
+        except SearchUnavailable as exc:
+            raise CommandError(f"the rebuild failed and the old index stays in use: {exc}") from exc
+        self.stdout.write(f"every tenant now reads {index}")
 
     def handle_status(self, tenants, **options):
         engine = backend()

@@ -62,7 +62,7 @@ def nudge_open_pages(event) -> None:
 
 def notification_nudges(schema: str, ids: Iterable[int]) -> list[Message]:
     rows = list(Notification.objects.filter(pk__in=list(ids)).select_related("case").only(
-        "topic", "title", "url", "created_at", "recipient", "case__number").order_by("pk"))
+        "topic", "title", "url", "created_at", "recipient", "case__number", "case__title").order_by("pk"))
     unread = unread_counts({row.recipient_id for row in rows})
     return [(user_group(schema, row.recipient_id), {"type": "nudge.notification", "notification": as_message(row),
                                                    "unread": unread.get(row.recipient_id, 0)})
@@ -74,6 +74,7 @@ def as_message(notification: Notification) -> dict:
     return {"id": notification.pk, "topic": notification.topic, "title": notification.title,
             "url": notification.url, "case": notification.case_id,
             "number": notification.case.number if notification.case_id else "",
+            "case_title": notification.case.title if notification.case_id else "",
             "created_at": notification.created_at.isoformat()}
 
 

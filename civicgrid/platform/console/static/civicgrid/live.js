@@ -50,6 +50,7 @@
     if (missed) toast.appendChild(element("div", "toast-note", text.textMissed));
     if (notification.number) toast.appendChild(element("div", "toast-number", notification.number));
     toast.appendChild(element("div", "toast-title", notification.title));
+    if (notification.case_title) toast.appendChild(element("div", "toast-case", notification.case_title));
     const row = element("div", "toast-actions");
     if (notification.url) {
       const open = element("a", "toast-open", text.textOpen);

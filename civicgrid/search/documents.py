@@ -61,12 +61,19 @@ class CaseDoc:
     def segmented(self) -> CaseDoc:
         return self.with_words(tuple(segment.document_words(text) for text in self.texts()))
 
-    def tsvector(self) -> str:
-        """The words as a tsvector literal, positions and weights included. Built here, not by
-        ``to_tsvector``, so the words are exactly jieba's whatever the server's locale."""
+    def lexemes(self) -> str:
+        """Every distinct word of the case as a tsvector literal without positions: what
+        matching needs (stripped, it is a third smaller). Built here, not by ``to_tsvector``,
+        so the words are exactly jieba's whatever the server's locale."""
+        words = dict.fromkeys(word[:MAX_WORD_LENGTH] for field_words in self.words.values() for word in field_words)
+        return " ".join(quote_lexeme(word) for word in words)
+
+    def head_tsvector(self) -> str:
+        """The title's words (weight A) and the meta's (B) with positions: what ranking reads.
+        Kept small on purpose: the body's words count in matching, not in the rank."""
         positions: dict[str, list[str]] = {}
         position = 0
-        for weight in (WEIGHT_TITLE, WEIGHT_META, WEIGHT_BODY):
+        for weight in (WEIGHT_TITLE, WEIGHT_META):
             for word in self.words.get(weight, ()):
                 position = min(position + 1, MAX_POSITION)
                 slots = positions.setdefault(word[:MAX_WORD_LENGTH], [])

@@ -3,7 +3,7 @@ both in each tenant's schema.
 
 ``CaseDocument`` is what the PostgreSQL backend searches: the case's words as a
 ``tsvector`` under a GIN index, with the terms filters, facets and scopes read,
-so a search never joins the live case table. ``IndexQueue`` holds the cases whose
+so a search never joins the live case table (only the hits shown are read from it). ``IndexQueue`` holds the cases whose
 document is stale; the outbox fills it after each commit and the indexer drains
 it, so a backend that is down only makes cases wait there.
 """
@@ -11,19 +11,22 @@ it, so a backend that is down only makes cases wait there.
 from __future__ import annotations
 
 from django.contrib.postgres.fields import ArrayField
-from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 
 
 class CaseDocument(models.Model):
-    case = models.OneToOneField("cases.Case", primary_key=True, on_delete=models.CASCADE,
+    """One case in the PostgreSQL backend's index. The table is partitioned by month of
+    ``reported_at`` (created by SQL in migration 0002; partitions are made as months
+    arrive, see ``backends.postgres``), so a search reads the newest months first and
+    stops at ``COUNT_LIMIT`` matches. Rows stay narrow: the case's text is read from
+    the case itself for the few hits shown."""
+
+    case = models.OneToOneField("cases.Case", primary_key=True, on_delete=models.DO_NOTHING,
                                 related_name="search_document")
-    number = models.CharField(max_length=32)
-    title = models.CharField(max_length=200)
-    meta = models.TextField(blank=True)
-    body = models.TextField(blank=True)
-    vector = SearchVectorField()
+    reported_at = models.DateTimeField()
+    vector = SearchVectorField()  # every word, without positions: matching
+    head = SearchVectorField()  # title (A) and meta (B) words with positions: ranking
     status = models.CharField(max_length=20)
     category_codes = ArrayField(models.CharField(max_length=40), default=list)
     source = models.CharField(max_length=20)
@@ -32,7 +35,6 @@ class CaseDocument(models.Model):
     department_id = models.BigIntegerField(null=True)
     held_departments = ArrayField(models.BigIntegerField(), default=list)
     reporter_id = models.BigIntegerField(null=True)
-    reported_at = models.DateTimeField()
     clock_due = models.DateTimeField()
     clock_warn = models.DateTimeField(null=True)
     clock_stopped_at = models.DateTimeField(null=True)
@@ -40,10 +42,11 @@ class CaseDocument(models.Model):
     indexed_at = models.DateTimeField()
 
     class Meta:
-        indexes = [GinIndex(fields=["vector"], name="search_case_vector")]
+        managed = False  # partitioned: see migration 0002
+        db_table = "search_casedocument"
 
     def __str__(self):
-        return self.number
+        return str(self.case_id)
 
 
 class IndexQueue(models.Model):

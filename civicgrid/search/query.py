@@ -54,10 +54,13 @@ class Hit:
 @dataclass
 class SearchResult:
     hits: list[Hit]
-    total: int
+    total: int  # the matches counted; when not exact, at least this many
     # facet → {value: count}; values are raw keys (status codes, category codes, department ids, lights).
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
     suggestions: list[str] = field(default_factory=list)
+    # False when the matches were too many to count: ``total`` is then a lower bound (the
+    # PostgreSQL backend reads the newest 10,000 matches; facets count those).
+    total_is_exact: bool = True
 
 
 class SearchUnavailable(Exception):

@@ -39,6 +39,7 @@ class FoundCase:
 class SearchPage:
     found: list[FoundCase]
     total: int
+    total_is_exact: bool = True  # else "more than ``total``"
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
     suggestions: list[str] = field(default_factory=list)
 
@@ -59,7 +60,8 @@ def search_cases(staff: StaffProfile, text: str, filters: SearchFilters | None =
     found = [FoundCase(case=visible[hit.case_id], score=hit.score, highlight=hit.highlight)
              for hit in result.hits if hit.case_id in visible]
     hints = suggest.suggestions(text) if result.total < SUGGEST_BELOW else []
-    return SearchPage(found=found, total=result.total, facets=result.facets, suggestions=hints)
+    return SearchPage(found=found, total=result.total, facets=result.facets, suggestions=hints,
+                      total_is_exact=result.total_is_exact)
 
 
 @dataclass

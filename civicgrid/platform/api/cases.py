@@ -180,7 +180,7 @@ class CaseListView(CaseAPIView):
         page = self.paginate_queryset(filtered(cases, filters).order_by("-reported_at", "-id"))
         response = self.get_paginated_response(s.CaseListItem(page, many=True, context={"staff": self.staff}).data)
         if text:
-            response.data.update(facets={}, suggestions=[], degraded=degraded)
+            response.data.update(count_is_exact=True, facets={}, suggestions=[], degraded=degraded)
         return response
 
     def search(self, text: str, filters: dict) -> Response:
@@ -195,7 +195,7 @@ class CaseListView(CaseAPIView):
         facets = {name: [vars(value) for value in values]
                   for name, values in labelled_facets(found.facets).items()}
         return Response(s.CaseSearchOutput({
-            "count": found.total,
+            "count": found.total, "count_is_exact": found.total_is_exact,
             "next": replace_query_param(url, "offset", offset + limit) if offset + limit < found.total else None,
             "previous": (replace_query_param(url, "offset", max(0, offset - limit)) if offset > 0 else None),
             "results": results, "facets": facets, "suggestions": found.suggestions, "degraded": False,

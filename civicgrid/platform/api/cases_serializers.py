@@ -322,6 +322,9 @@ class FacetCount(serializers.Serializer):
 
 class CaseSearchOutput(serializers.Serializer):
     count = serializers.IntegerField()
+    count_is_exact = serializers.BooleanField(help_text=_l(
+        "False when the matches were too many to count: count is then a lower bound, and facets count the "
+        "newest matches."))
     next = serializers.CharField(allow_null=True)
     previous = serializers.CharField(allow_null=True)
     results = CaseSearchItem(many=True)

@@ -140,8 +140,8 @@ def case_list(request):
 class _SearchPage:
     """What ``Paginator`` pages offer the template, for hits the engine already paged."""
 
-    def __init__(self, number: int, total: int):
-        self.number, self.total = number, total
+    def __init__(self, number: int, total: int, exact: bool = True):
+        self.number, self.total, self.exact = number, total, exact
         self.num_pages = max(1, -(-total // PAGE_SIZE))
         self.paginator = self
 
@@ -191,7 +191,7 @@ def _search(request, text: str, chosen: dict, now) -> dict:
         row = _row(item.case, now)
         row["highlight"] = {key: mark_safe(html) for key, html in item.highlight.items()}  # escaped by the highlighter
         rows.append(row)
-    return {"page": _SearchPage(number, found.total), "rows": rows, "searching": text, "facets": facets,
+    return {"page": _SearchPage(number, found.total, found.total_is_exact), "rows": rows, "searching": text, "facets": facets,
             "suggestions": [{"text": hint, "query": _with_q(query, hint)} for hint in found.suggestions]}
 
 

@@ -1,20 +1,29 @@
 """PostgreSQL full-text search in each tenant's schema (the default backend).
 
-Documents live in ``search_casedocument`` (see ``models``): the words as a tsvector
-under a GIN index, and the terms filters and scopes need, so a search reads one
-table. The tsvector and tsquery are written as literals of jieba's words, so the
-result does not depend on the server's locale or text-search parser (a ``C``
-locale would drop every Chinese character).
+Documents live in ``search_casedocument`` (see ``models``), partitioned by month of
+``reported_at``: the words as a stripped tsvector under a GIN index, a small weighted
+one of the title and meta for ranking, and the terms filters, facets and scopes read.
+The tsvectors and tsquery are written as literals of jieba's words, so the result does
+not depend on the server's locale or text-search parser (a ``C`` locale would drop
+every Chinese character).
 
-Queries run with a statement timeout: a search that cannot answer in time is
-reported unavailable and the caller falls back to the database filter.
+Work per search is bounded, whatever the tenant's size. The matches are gathered
+newest month first, and at most ``COUNT_LIMIT`` of them are read: the newest. Over
+those the search counts (exact up to the limit, then "more than", as Elasticsearch
+counts by default), counts the facets and ranks: all the query's words in the title
+above the meta (category, address, grid) above the description and comments only,
+then the newer first. A common word in a tenant of millions of cases therefore costs
+what ten thousand matches cost, and a rare one what its few matches cost.
+
+Queries run with a statement timeout: a search that cannot answer in time is reported
+unavailable and the caller falls back to the database filter.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, date, datetime
 
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
@@ -24,16 +33,19 @@ from django_tenants.utils import schema_context
 from civicgrid.platform.cases.models import Case
 
 from .. import highlight
-from ..documents import CaseDoc, quote_lexeme
+from ..documents import CaseDoc, case_documents, quote_lexeme
 from ..query import FACETS, Hit, SearchRequest, SearchResult, SearchUnavailable
 from ..segment import query_terms
 from .base import Health, SearchBackend
 
 TABLE = "search_casedocument"
+PARTITION_PREFIX = f"{TABLE}_p"  # search_casedocument_p202611: the month's cases
 CASE_TABLE = Case._meta.db_table
-COLUMNS = ("case_id", "number", "title", "meta", "body", "vector", "status", "category_codes", "source", "urgency",
-           "org_path", "department_id", "held_departments", "reporter_id", "reported_at", "clock_due", "clock_warn",
-           "clock_stopped_at", "is_open", "indexed_at")
+# The most matches one search reads (the newest), counts exactly and ranks.
+COUNT_LIMIT = 10_000
+COLUMNS = ("case_id", "reported_at", "vector", "head", "status", "category_codes", "source", "urgency", "org_path",
+           "department_id", "held_departments", "reporter_id", "clock_due", "clock_warn", "clock_stopped_at",
+           "is_open", "indexed_at")
 LIGHT_SQL = """CASE WHEN coalesce(d.clock_stopped_at, %(now)s) > d.clock_due THEN 'red'
                     WHEN coalesce(d.clock_stopped_at, %(now)s) >= d.clock_warn THEN 'yellow'
                     ELSE 'green' END"""
@@ -52,16 +64,61 @@ def tsquery(text: str) -> str:
 def _guarded(schema: str, *, writing: bool = False):
     """In the tenant's schema and a transaction with a timeout; database errors (a timeout,
     a table locked by maintenance) come out as ``SearchUnavailable``. Reads are bounded as a
-    whole (``CIVICGRID_SEARCH_TIMEOUT_MS``); bulk writes may run long but wait for a lock
-    no longer than that."""
+    whole (``CIVICGRID_SEARCH_TIMEOUT_MS``) and planned for latency: no JIT compilation
+    (it costs more than the query), no parallel workers, bitmaps that stay exact. Bulk
+    writes may run long but wait for a lock no longer than the timeout."""
     timeout = f"{int(settings.CIVICGRID_SEARCH_TIMEOUT_MS)}ms"
     try:
         with schema_context(schema), transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("SELECT set_config('statement_timeout', %s, true), set_config('lock_timeout', %s, true)",
+            cursor.execute("""SELECT set_config('statement_timeout', %s, true), set_config('lock_timeout', %s, true),
+                                     set_config('jit', 'off', true), set_config('work_mem', '16MB', true),
+                                     set_config('max_parallel_workers_per_gather', '0', true)""",
                            ["0" if writing else timeout, timeout])
             yield cursor
     except DatabaseError as exc:
         raise SearchUnavailable(f"PostgreSQL search: {exc}") from exc
+
+
+# --- monthly partitions -----------------------------------------------------------------
+
+def partition_name(moment: datetime) -> str:
+    month = moment.astimezone(UTC)
+    return f"{PARTITION_PREFIX}{month:%Y%m}"
+
+
+def _month_of(partition: str) -> date:
+    stamp = partition.removeprefix(PARTITION_PREFIX)
+    return date(int(stamp[:4]), int(stamp[4:6]), 1)
+
+
+def _next_month(month: date) -> date:
+    return date(month.year + month.month // 12, month.month % 12 + 1, 1)
+
+
+def _month_start(month: date) -> datetime:
+    return datetime(month.year, month.month, 1, tzinfo=UTC)
+
+
+def ensure_partitions(cursor, schema: str, moments: Sequence[datetime]) -> None:
+    """Create the month partitions these moments fall in that do not exist yet, in the
+    caller's transaction, under an advisory lock (two indexers meeting on a new month).
+    A month appears once, so the lock and the DDL are rare; the catalog is asked each
+    time (a fraction of a millisecond), so nothing cached can go stale."""
+    wanted = {partition_name(moment) for moment in moments} - set(partitions(cursor))
+    if not wanted:
+        return
+    cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"{schema}:{TABLE}:partitions"])
+    for name in sorted(wanted - set(partitions(cursor))):
+        month = _month_of(name)
+        cursor.execute(f"CREATE TABLE {name} PARTITION OF {TABLE} FOR VALUES FROM (%s) TO (%s)",
+                       [_month_start(month), _month_start(_next_month(month))])
+
+
+def partitions(cursor) -> list[str]:
+    """This schema's month partitions, newest first."""
+    cursor.execute("""SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+                       WHERE i.inhparent = %s::regclass ORDER BY c.relname DESC""", [TABLE])
+    return [name for (name,) in cursor.fetchall()]
 
 
 class PostgresBackend(SearchBackend):
@@ -76,11 +133,12 @@ class PostgresBackend(SearchBackend):
         if not docs:
             return 0
         now = timezone.now()
-        updates = ", ".join(f"{c} = excluded.{c}" for c in COLUMNS if c != "case_id")
+        updates = ", ".join(f"{c} = excluded.{c}" for c in COLUMNS if c not in ("case_id", "reported_at"))
         with _guarded(schema, writing=True) as cursor:
+            ensure_partitions(cursor, schema, [doc.reported_at for doc in docs])
             # Dropped first: inside a caller's transaction an earlier batch's table is still there.
             cursor.execute("DROP TABLE IF EXISTS pg_temp.search_load")
-            cursor.execute(f"CREATE TEMP TABLE search_load (LIKE {TABLE} INCLUDING DEFAULTS) ON COMMIT DROP")
+            cursor.execute(f"CREATE TEMP TABLE search_load (LIKE {TABLE}) ON COMMIT DROP")
             with cursor.copy(f"COPY search_load ({', '.join(COLUMNS)}) FROM STDIN") as copy:
                 for doc in docs:
                     copy.write_row(_row(doc, now))
@@ -89,7 +147,7 @@ class PostgresBackend(SearchBackend):
                 INSERT INTO {TABLE} ({', '.join(COLUMNS)})
                 SELECT {', '.join('l.' + c for c in COLUMNS)} FROM search_load l
                 JOIN {CASE_TABLE} c ON c.id = l.case_id
-                ON CONFLICT (case_id) DO UPDATE SET {updates}
+                ON CONFLICT (case_id, reported_at) DO UPDATE SET {updates}
             """)
             return cursor.rowcount
 
@@ -105,23 +163,21 @@ class PostgresBackend(SearchBackend):
             return SearchResult(hits=[], total=0)
         where, params = _where(request, query)
         with _guarded(schema) as cursor:
-            cursor.execute(f"""
-                SELECT d.case_id, ts_rank(d.vector, %(q)s::tsquery) AS score, d.title, d.meta, d.body
-                FROM {TABLE} d WHERE {where}
-                ORDER BY score DESC, d.reported_at DESC, d.case_id DESC
-                LIMIT %(limit)s OFFSET %(offset)s
-            """, params)
-            rows = cursor.fetchall()
-            if request.facets:
-                total, facets = _facets(cursor, where, params)
-            else:
-                cursor.execute(f"SELECT count(*) FROM {TABLE} d WHERE {where}", params)
-                total, facets = cursor.fetchone()[0], {}
+            # The months are read directly; the parent's lock is taken as a plain read of it
+            # would, so maintenance holding the index (a reindex's DDL, a restore) is waited
+            # for no longer than the timeout, then reported as the engine being unavailable.
+            cursor.execute(f"LOCK TABLE ONLY {TABLE} IN ACCESS SHARE MODE")
+            months = _months_for(partitions(cursor), request)
+            if not months:
+                return SearchResult(hits=[], total=0, facets={name: {} for name in FACETS} if request.facets else {})
+            cursor.execute(_search_sql(months, where, request.facets), params)
+            ranked, total, facets = _read(cursor.fetchall(), request.facets)
+            texts = {doc.case_id: doc.texts() for doc in case_documents(ranked)}
         words = highlight.query_marks(request.text)
-        hits = [Hit(case_id=case_id, score=float(score),
-                    highlight=highlight.hit_highlight(title, meta, body, words))
-                for case_id, score, title, meta, body in rows]
-        return SearchResult(hits=hits, total=total, facets=facets)
+        hits = [Hit(case_id=case_id, score=score, highlight=highlight.hit_highlight(*texts[case_id], words))
+                for case_id, score in ranked.items() if case_id in texts]
+        return SearchResult(hits=hits, total=min(total, COUNT_LIMIT), facets=facets,
+                            total_is_exact=total <= COUNT_LIMIT)
 
     def count(self, schema: str) -> int:
         with _guarded(schema) as cursor:
@@ -139,15 +195,69 @@ class PostgresBackend(SearchBackend):
 
 
 def _row(doc: CaseDoc, now: datetime) -> tuple:
-    return (doc.case_id, doc.number, doc.title, doc.meta, doc.body, doc.tsvector(), doc.status,
-            doc.category_codes, doc.source, doc.urgency, doc.org_path, doc.department_id, doc.held_departments,
-            doc.reporter_id, doc.reported_at, doc.clock_due, doc.clock_warn, doc.clock_stopped_at, doc.is_open, now)
+    return (doc.case_id, doc.reported_at, doc.lexemes(), doc.head_tsvector(), doc.status, doc.category_codes,
+            doc.source, doc.urgency, doc.org_path, doc.department_id, doc.held_departments, doc.reporter_id,
+            doc.clock_due, doc.clock_warn, doc.clock_stopped_at, doc.is_open, now)
+
+
+def _months_for(names: list[str], request: SearchRequest) -> list[str]:
+    """The partitions a search must read, newest first; months outside its date filter are skipped."""
+    after, before = request.filters.reported_after, request.filters.reported_before
+    found = []
+    for name in names:
+        month = _month_of(name)
+        start, end = _month_start(month), _month_start(_next_month(month))
+        if (after and end <= after) or (before and start >= before):
+            continue
+        found.append(name)
+    return found
+
+
+def _search_sql(months: list[str], where: str, facets: bool) -> str:
+    """One statement: the newest ``COUNT_LIMIT`` + 1 matches, month by month (a month's
+    branch runs only if the newer ones found too few; the one past the limit says the
+    count is not exact), then over the newest ``COUNT_LIMIT`` the page of hits by rank
+    and the facets."""
+    branches = " UNION ALL ".join(f"""(
+        SELECT d.case_id, d.reported_at, d.head, d.status, d.category_codes[1] AS category, d.source,
+               d.department_id, CASE WHEN d.is_open THEN {LIGHT_SQL} END AS light
+        FROM {month} d WHERE {where} ORDER BY d.reported_at DESC, d.case_id DESC LIMIT %(cap)s)""" for month in months)
+    facet_sql = """
+        UNION ALL SELECT 'status', status, count(*), 0 FROM m GROUP BY status
+        UNION ALL SELECT 'category', category, count(*), 0 FROM m GROUP BY category
+        UNION ALL SELECT 'source', source, count(*), 0 FROM m GROUP BY source
+        UNION ALL SELECT 'department', department_id::text, count(*), 0 FROM m WHERE department_id IS NOT NULL
+                  GROUP BY department_id
+        UNION ALL SELECT 'light', light, count(*), 0 FROM m WHERE light IS NOT NULL GROUP BY light""" if facets else ""
+    return f"""
+        WITH found AS MATERIALIZED (SELECT * FROM ({branches}) newest LIMIT %(cap)s),
+        m AS MATERIALIZED (SELECT * FROM found ORDER BY reported_at DESC, case_id DESC LIMIT %(count_limit)s),
+        scored AS (SELECT case_id, reported_at, ts_rank(head, %(q)s::tsquery) AS score FROM m),
+        ranked AS (
+            SELECT case_id, score, row_number() OVER (ORDER BY score DESC, reported_at DESC, case_id DESC) AS place
+            FROM scored ORDER BY place LIMIT %(limit)s OFFSET %(offset)s)
+        SELECT 'hit', case_id::text, place, score FROM ranked
+        UNION ALL SELECT 'total', '', count(*), 0 FROM found {facet_sql}
+    """
+
+
+def _read(rows, with_facets: bool) -> tuple[dict[int, float], int, dict[str, dict[str, int]]]:
+    """(hits in rank order: case id → score, matches counted, facets) from the statement's rows."""
+    hits, total, facets = [], 0, {name: {} for name in FACETS} if with_facets else {}
+    for kind, value, count, score in rows:
+        if kind == "hit":
+            hits.append((count, int(value), float(score)))
+        elif kind == "total":
+            total = count
+        elif value is not None:
+            facets[kind][value] = count
+    return {case_id: score for _place, case_id, score in sorted(hits)}, total, facets
 
 
 def _where(request: SearchRequest, query: str) -> tuple[str, dict]:
     f, scope = request.filters, request.scope
     params: dict = {"q": query, "now": request.now or timezone.now(), "limit": request.limit,
-                    "offset": request.offset}
+                    "offset": request.offset, "cap": COUNT_LIMIT + 1, "count_limit": COUNT_LIMIT}
     clauses = ["d.vector @@ %(q)s::tsquery"]
     if not scope.everything:
         admitted = []
@@ -178,29 +288,3 @@ def _where(request: SearchRequest, query: str) -> tuple[str, dict]:
         clauses.append(f"d.is_open AND ({LIGHT_SQL}) = %(light)s")
         params["light"] = f.light
     return " AND ".join(clauses), params
-
-
-def _facets(cursor, where: str, params: dict) -> tuple[int, dict[str, dict[str, int]]]:
-    """The total and every facet's counts in one pass over the matches."""
-    cursor.execute(f"""
-        WITH m AS MATERIALIZED (
-            SELECT d.status, d.category_codes[1] AS category, d.source, d.department_id,
-                   CASE WHEN d.is_open THEN {LIGHT_SQL} END AS light
-            FROM {TABLE} d WHERE {where}
-        )
-        SELECT 'total', '', count(*) FROM m
-        UNION ALL SELECT 'status', status, count(*) FROM m GROUP BY status
-        UNION ALL SELECT 'category', category, count(*) FROM m GROUP BY category
-        UNION ALL SELECT 'source', source, count(*) FROM m GROUP BY source
-        UNION ALL SELECT 'department', department_id::text, count(*) FROM m WHERE department_id IS NOT NULL
-                  GROUP BY department_id
-        UNION ALL SELECT 'light', light, count(*) FROM m WHERE light IS NOT NULL GROUP BY light
-    """, params)
-    total, facets = 0, {name: {} for name in FACETS}
-    for facet, value, count in cursor.fetchall():
-        if facet == "total":
-            total = count
-        elif value is not None:
-            facets[facet][value] = count
-    return total, facets
-

@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 from django.db import connection, transaction
@@ -112,7 +113,11 @@ def reindex(*, progress: Callable[[int, int], None] | None = None, batch: int = 
     """Rebuild the current schema's index from its cases, batch by batch, while searches go
     on (documents are replaced in place). Cases changed meanwhile are queued as usual and
     indexed after. ``progress(done, total)`` after each batch. ``engine``: where to write
-    (default the backend in use; an Elasticsearch rebuild passes its new index's writer)."""
+    (default the backend in use; an Elasticsearch rebuild passes its new index's writer).
+
+    Each batch is written by a thread of its own (with its own connection) while this one
+    reads and segments the next: the engine's work and ours overlap. Inside a caller's
+    transaction the batches are written here instead, where the caller's rows are visible."""
     from civicgrid.platform.cases.models import Case
 
     schema = connection.schema_name
@@ -123,14 +128,50 @@ def reindex(*, progress: Callable[[int, int], None] | None = None, batch: int = 
     done = 0
     if progress:
         progress(0, total)
-    for ids in iter_all_case_ids(batch):
-        docs = [doc.segmented() for doc in case_documents(ids)]
-        engine.bulk(schema, docs)
-        done += len(docs)
-        if progress:
-            progress(done, total)
+    with _Writer(engine, schema, threaded=not connection.in_atomic_block) as writer:
+        for ids in iter_all_case_ids(batch):
+            done += writer.write([doc.segmented() for doc in case_documents(ids)])
+            if progress:
+                progress(done, total)
+        done += writer.flush()
+    if progress:
+        progress(done, total)
     engine.finish_reindex(schema)
     return ReindexReport(cases=done, seconds=time.monotonic() - started)
+
+
+class _Writer:
+    """Writes batches to the engine one behind the reader: ``write`` hands a batch over
+    and returns how many the previous one wrote (its errors are raised here)."""
+
+    def __init__(self, engine, schema: str, *, threaded: bool):
+        self.engine, self.schema = engine, schema
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reindex") if threaded else None
+        self.pending: Future | None = None
+
+    def __enter__(self):
+        return self
+
+    def write(self, docs: list) -> int:
+        if self.pool is None:
+            self.engine.bulk(self.schema, docs)
+            return len(docs)
+        written = self.flush()
+        self.pending = self.pool.submit(self._bulk, docs)
+        return written
+
+    def flush(self) -> int:
+        pending, self.pending = self.pending, None
+        return pending.result() if pending else 0
+
+    def _bulk(self, docs: list) -> int:
+        self.engine.bulk(self.schema, docs)
+        return len(docs)
+
+    def __exit__(self, *exc_info):
+        if self.pool is not None:
+            self.pool.submit(lambda: connection.close()).result()  # the thread's own connection
+            self.pool.shutdown()
 
 
 __all__ = ["ReindexReport", "SearchUnavailable", "drain", "queue_backlog", "queue_cases", "reindex",

@@ -85,9 +85,3 @@ def query_terms(text: str) -> list[tuple[str, tuple[str, ...]]]:
         pieces = tuple(piece for piece in tokenizer().cut(word, False) if _keep(piece))
         terms.append((word, pieces if len(pieces) > 1 else ()))
     return terms
-
-
-def segment_many(texts: list[tuple[str, ...]]) -> list[tuple[list[str], ...]]:
-    """``document_words`` of each field of each row: the unit of work a reindex sends to
-    its worker processes (plain strings in and out, no Django in the worker)."""
-    return [tuple(document_words(text) for text in row) for row in texts]

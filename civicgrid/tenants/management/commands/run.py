@@ -62,34 +62,44 @@ class Command(BaseCommand):
                           "--schedule", str(settings.DATA_DIR / "celerybeat-schedule")]),
             ]
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": os.environ["DJANGO_SETTINGS_MODULE"]}
-        processes = {name: subprocess.Popen(command, env=env) for name, command in children}
-        self.stdout.write(self.style.SUCCESS(
-            f"CivicGrid is running: http://{settings.CIVICGRID_BASE_DOMAIN}:{port}/  (Ctrl-C stops everything)"))
+        processes = {}
         stopping = False
 
         def stop(*_):
             nonlocal stopping
             stopping = True
 
+        # Installed before the first child starts: from here a stop only raises the
+        # flag, so no exception can land between a child's start and its entry in
+        # `processes`, and the finally below stops every child whenever the stop
+        # comes. (Until here, `civicgrid` turns SIGTERM into SystemExit and there
+        # are no children; the embedded servers' exit hooks do the rest.)
         signal.signal(signal.SIGTERM, stop)
         # Set explicitly: a shell starts background jobs with SIGINT ignored.
         signal.signal(signal.SIGINT, stop)
-        while not stopping:
-            for name, process in processes.items():
-                if process.poll() is not None and not stopping:
-                    self.stderr.write(f"{name} exited with {process.returncode}; stopping")
-                    stopping = True
-            time.sleep(0.5)
-        self.stdout.write("stopping …")
-        for process in processes.values():
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + 15
-        for process in processes.values():
-            try:
-                process.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                process.kill()
+        try:
+            for name, command in children:
+                if not stopping:
+                    processes[name] = subprocess.Popen(command, env=env)
+            self.stdout.write(self.style.SUCCESS(
+                f"CivicGrid is running: http://{settings.CIVICGRID_BASE_DOMAIN}:{port}/  (Ctrl-C stops everything)"))
+            while not stopping:
+                for name, process in processes.items():
+                    if process.poll() is not None and not stopping:
+                        self.stderr.write(f"{name} exited with {process.returncode}; stopping")
+                        stopping = True
+                time.sleep(0.5)
+        finally:
+            self.stdout.write("stopping …")
+            for process in processes.values():
+                if process.poll() is None:
+                    process.send_signal(signal.SIGTERM)
+            deadline = time.monotonic() + 15
+            for process in processes.values():
+                try:
+                    process.wait(timeout=max(0.1, deadline - time.monotonic()))
+                except subprocess.TimeoutExpired:
+                    process.kill()
 
     def _print_accounts(self, accounts, port):
         self.stdout.write("")

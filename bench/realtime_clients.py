@@ -1,0 +1,131 @@
+"""The websocket clients of ``bench/realtime.py``, run by it as a process of their own.
+
+    python bench/realtime_clients.py SPEC.json OUT.json
+
+SPEC.json: {"url": "ws://<tenant host>:<port>/ws/notifications/", "port": <port>,
+"concurrency": <connects in flight>, "clients": [[user_id, username, session_key], ...]}.
+Every client connects to 127.0.0.1 with the tenant's host in the URL (the Host header)
+and its session cookie, and waits for the server's hello. Then one line on stdout:
+``ready <connected> <seconds> <failed>``.
+
+For every ``{"type": "notification"}`` message a socket receives it keeps the user,
+the notification's topic, case number and id, whether it came as ``missed``, and
+``time.time()`` at receipt. Commands, one a line on stdin: ``count`` answers
+``count <case.dispatch notifications received so far>``; ``stop`` closes every socket,
+writes OUT.json and answers ``done``.
+
+No Django here: this process is only the browsers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import resource
+import sys
+import time
+from collections import Counter
+
+import websockets
+
+CONNECT_ATTEMPTS = 5
+
+
+def raise_open_files() -> None:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = 65536 if hard == resource.RLIM_INFINITY else min(hard, 65536)
+    if soft < wanted:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+
+
+class Clients:
+    def __init__(self, spec: dict):
+        self.spec = spec
+        self.records: list[list] = []  # [user_id, topic, number, notification id, missed, time.time()]
+        self.other = Counter()  # other message types received
+        self.dispatch_count = 0
+        self.sockets: list = []
+        self.failed: list[str] = []
+        self.closed_early: list[list] = []  # [user_id, username, code, reason, time.time()]
+        self.hello_mismatch = 0
+        self.stopping = False
+
+    async def open_one(self, user_id: int, username: str, session: str, gate: asyncio.Semaphore) -> None:
+        error = ""
+        for attempt in range(CONNECT_ATTEMPTS):
+            socket = None
+            async with gate:
+                try:
+                    socket = await websockets.connect(
+                        self.spec["url"], additional_headers={"Cookie": f"sessionid={session}"},
+                        host="127.0.0.1", port=self.spec["port"], open_timeout=60, max_queue=None)
+                    hello = json.loads(await asyncio.wait_for(socket.recv(), 60))
+                except (TimeoutError, OSError, websockets.WebSocketException) as exc:
+                    error = f"{type(exc).__name__}: {exc}"
+                    if socket is not None:
+                        await socket.close()
+                    socket = None
+            if socket is None:
+                await asyncio.sleep(0.2 * (attempt + 1))
+                continue
+            if hello.get("type") != "hello" or hello.get("user") != username:
+                self.hello_mismatch += 1
+            self.sockets.append(socket)
+            asyncio.get_running_loop().create_task(self.listen(user_id, username, socket))
+            return
+        self.failed.append(f"{username}: {error}")
+
+    async def listen(self, user_id: int, username: str, socket) -> None:
+        try:
+            async for raw in socket:
+                received = time.time()
+                message = json.loads(raw)
+                if message.get("type") == "notification":
+                    note = message["notification"]
+                    self.records.append([user_id, note["topic"], note["number"], note["id"],
+                                         bool(message.get("missed")), received])
+                    if note["topic"] == "case.dispatch":
+                        self.dispatch_count += 1
+                else:
+                    self.other[message.get("type", "?")] += 1
+        except websockets.ConnectionClosed:
+            pass
+        if not self.stopping:
+            self.closed_early.append([user_id, username, socket.close_code, socket.close_reason, time.time()])
+
+    async def run(self, out_path: str) -> None:
+        loop = asyncio.get_running_loop()
+        gate = asyncio.Semaphore(self.spec["concurrency"])
+        started = time.perf_counter()
+        await asyncio.gather(*(self.open_one(*client, gate) for client in self.spec["clients"]))
+        connect_seconds = time.perf_counter() - started
+        print(f"ready {len(self.sockets)} {connect_seconds:.2f} {len(self.failed)}", flush=True)
+
+        reader = asyncio.StreamReader()
+        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+        while True:
+            line = (await reader.readline()).decode().strip()
+            if line == "count":
+                print(f"count {self.dispatch_count}", flush=True)
+            elif line in ("stop", ""):  # "" is the end of stdin: the driver has gone
+                break
+        self.stopping = True
+        await asyncio.gather(*(socket.close() for socket in self.sockets), return_exceptions=True)
+        with open(out_path, "w") as out:
+            json.dump({"records": self.records, "other": dict(self.other), "connected": len(self.sockets),
+                       "connect_seconds": connect_seconds, "failed": self.failed,
+                       "closed_early": self.closed_early, "hello_mismatch": self.hello_mismatch}, out)
+        print("done", flush=True)
+
+
+def main() -> int:
+    spec_path, out_path = sys.argv[1], sys.argv[2]
+    raise_open_files()
+    with open(spec_path) as spec_file:
+        spec = json.load(spec_file)
+    asyncio.run(Clients(spec).run(out_path))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,7 +1,9 @@
 """Scratch databases for the benchmarks: each benchmark makes its own database on
 the server named by DATABASE_URL, runs inside it, and drops it at the end.
 
-BENCH_DB overrides the database name; BENCH_KEEP=1 leaves it for a look with psql.
+BENCH_DB overrides the database name; BENCH_KEEP=1 leaves it for a look with psql;
+BENCH_REUSE=1 runs against a database a BENCH_KEEP=1 run left (benchmarks that know
+how skip their setup) and leaves it too.
 """
 
 from __future__ import annotations
@@ -32,6 +34,10 @@ def recreate_database(admin_url: str, db_name: str, *, create: bool) -> None:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(db_name)))
 
 
+def reusing() -> bool:
+    return os.environ.get("BENCH_REUSE") == "1"
+
+
 def version_of(dist: str) -> str:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -49,7 +55,8 @@ def run_in_scratch_database(default_name: str, run: Callable[[], None]) -> int:
         return 2
     db_name = os.environ.get("BENCH_DB", default_name)
     admin_url, bench_url = scratch_urls(server_url, db_name)
-    recreate_database(admin_url, db_name, create=True)
+    if not reusing():
+        recreate_database(admin_url, db_name, create=True)
     os.environ["DATABASE_URL"] = bench_url  # before django.setup(): settings read it at import
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "civicgrid.config.settings.dev")
 
@@ -65,7 +72,7 @@ def run_in_scratch_database(default_name: str, run: Callable[[], None]) -> int:
         run()
     finally:
         connections.close_all()
-        if os.environ.get("BENCH_KEEP") != "1":
+        if os.environ.get("BENCH_KEEP") != "1" and not reusing():
             recreate_database(admin_url, db_name, create=False)
             print(f"dropped scratch database {db_name}", flush=True)
     return 0

@@ -62,11 +62,29 @@ class CaseDoc:
         return self.with_words(tuple(segment.document_words(text) for text in self.texts()))
 
     def lexemes(self) -> str:
-        """Every distinct word of the case as a tsvector literal without positions: what
-        matching needs (stripped, it is a third smaller). Built here, not by ``to_tsvector``,
-        so the words are exactly jieba's whatever the server's locale."""
+        """Every distinct word of the case, and its filter terms, as a tsvector literal
+        without positions: what matching needs (stripped, it is a third smaller). Built
+        here, not by ``to_tsvector``, so the words are exactly jieba's whatever the
+        server's locale."""
         words = dict.fromkeys(word[:MAX_WORD_LENGTH] for field_words in self.words.values() for word in field_words)
-        return " ".join(quote_lexeme(word) for word in words)
+        return " ".join(quote_lexeme(word) for word in [*words, *self.filter_terms()])
+
+    def filter_terms(self) -> list[str]:
+        """What filters and scopes ask for, as terms beside the words (``filter_term``): the
+        GIN index then narrows by them together with the words, so a search of open cases
+        in one area reads only those, not every case the words match."""
+        terms = [filter_term("s", self.status), filter_term("src", self.source), filter_term("u", self.urgency)]
+        if self.is_open:
+            terms.append(filter_term("open"))
+        terms += [filter_term("c", code) for code in self.category_codes]
+        if self.department_id:
+            terms.append(filter_term("d", self.department_id))
+        terms += [filter_term("h", department) for department in self.held_departments]
+        if self.reporter_id:
+            terms.append(filter_term("r", self.reporter_id))
+        parts = [part for part in self.org_path.split("/") if part]
+        terms += [filter_term("a", "/".join(parts[:depth]) + "/") for depth in range(1, len(parts) + 1)]
+        return terms
 
     def head_tsvector(self) -> str:
         """The title's words (weight A) and the meta's (B) with positions: what ranking reads.
@@ -81,6 +99,16 @@ class CaseDoc:
                     slots.append(f"{position}{weight}")
             position = min(position + 1, MAX_POSITION)  # no phrase runs across fields
         return " ".join(f"{quote_lexeme(word)}:{','.join(slots)}" for word, slots in positions.items())
+
+
+# Filter terms start with a mark no word can hold: the segmenter splits at it and keeps
+# only words with a letter or digit, so nothing typed in a search box becomes one.
+FILTER_MARK = "§"
+
+
+def filter_term(name: str, value: object = "") -> str:
+    """``§s:dispatched``, ``§a:T01/T01-C01/``, ``§open`` …"""
+    return f"{FILTER_MARK}{name}:{value}" if value != "" else f"{FILTER_MARK}{name}"
 
 
 def quote_lexeme(word: str) -> str:

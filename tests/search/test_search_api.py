@@ -126,3 +126,11 @@ def test_every_step_reindexes_the_case(sc):
     index_now()
     body = client(sc, "shangcheng_operator").get(f"{API}/cases/", {"q": "市政养护"}).json()
     assert [r["status"] for r in body["results"]] == ["accepted"]
+
+
+def test_an_unknown_department_finds_nothing_rather_than_everything(sc):
+    report("井盖缺失 人行道")
+    index_now()
+    http = client(sc, "shangcheng_operator")
+    assert http.get(f"{API}/cases/", {"q": "井盖"}).json()["count"] >= 1
+    assert http.get(f"{API}/cases/", {"q": "井盖", "department": "D-NOWHERE"}).json()["count"] == 0

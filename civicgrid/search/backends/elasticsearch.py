@@ -130,7 +130,7 @@ def filter_clauses(f: SearchFilters, now: datetime) -> list[dict]:
     # category_codes holds the leaf's code and its group's: a group finds its leaves.
     for field, value in (("category_codes", f.category), ("source", f.source), ("urgency", f.urgency),
                          ("department_id", f.department_id), ("reporter_id", f.reporter_id)):
-        if value:
+        if value not in (None, ""):  # department 0: an unknown department, which holds nothing
             clauses.append({"term": {field: value}})
     if f.org_path:
         clauses.append({"prefix": {"org_path": f.org_path}})

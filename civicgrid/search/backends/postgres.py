@@ -33,7 +33,7 @@ from django_tenants.utils import schema_context
 from civicgrid.platform.cases.models import Case
 
 from .. import highlight
-from ..documents import CaseDoc, case_documents, quote_lexeme
+from ..documents import CaseDoc, case_documents, filter_term, quote_lexeme
 from ..query import FACETS, Hit, SearchRequest, SearchResult, SearchUnavailable
 from ..segment import query_terms
 from .base import Health, SearchBackend
@@ -160,8 +160,11 @@ class PostgresBackend(SearchBackend):
     def search(self, schema: str, request: SearchRequest) -> SearchResult:
         query = tsquery(request.text)
         if not query:
-            return SearchResult(hits=[], total=0)
-        where, params = _where(request, query)
+            return _nothing(request)
+        found = _where(request, query)
+        if found is None:
+            return _nothing(request)
+        where, params = found
         with _guarded(schema) as cursor:
             # The months are read directly; the parent's lock is taken as a plain read of it
             # would, so maintenance holding the index (a reindex's DDL, a restore) is waited
@@ -169,7 +172,7 @@ class PostgresBackend(SearchBackend):
             cursor.execute(f"LOCK TABLE ONLY {TABLE} IN ACCESS SHARE MODE")
             months = _months_for(partitions(cursor), request)
             if not months:
-                return SearchResult(hits=[], total=0, facets={name: {} for name in FACETS} if request.facets else {})
+                return _nothing(request)
             cursor.execute(_search_sql(months, where, request.facets), params)
             ranked, total, facets = _read(cursor.fetchall(), request.facets)
             texts = {doc.case_id: doc.texts() for doc in case_documents(ranked)}
@@ -192,6 +195,10 @@ class PostgresBackend(SearchBackend):
             return Health(ok=True, backend=self.name)
         except DatabaseError as exc:
             return Health(ok=False, backend=self.name, detail=str(exc))
+
+
+def _nothing(request: SearchRequest) -> SearchResult:
+    return SearchResult(hits=[], total=0, facets={name: {} for name in FACETS} if request.facets else {})
 
 
 def _row(doc: CaseDoc, now: datetime) -> tuple:
@@ -254,37 +261,42 @@ def _read(rows, with_facets: bool) -> tuple[dict[int, float], int, dict[str, dic
     return {case_id: score for _place, case_id, score in sorted(hits)}, total, facets
 
 
-def _where(request: SearchRequest, query: str) -> tuple[str, dict]:
+def _where(request: SearchRequest, query: str) -> tuple[str, dict] | None:
+    """The SQL condition and parameters of a search, or None when nothing can match (a
+    scope with no term). Scope and filters become filter terms in the tsquery, so the
+    GIN index narrows by them with the words; only the dates and the light, which
+    depend on the moment asked, stay SQL."""
     f, scope = request.filters, request.scope
-    params: dict = {"q": query, "now": request.now or timezone.now(), "limit": request.limit,
-                    "offset": request.offset, "cap": COUNT_LIMIT + 1, "count_limit": COUNT_LIMIT}
-    clauses = ["d.vector @@ %(q)s::tsquery"]
+    required = [query]
     if not scope.everything:
-        admitted = []
-        if scope.department_id:
-            admitted.append("d.held_departments @> ARRAY[%(scope_department)s]::bigint[]")
-            params["scope_department"] = scope.department_id
-        if scope.org_path:
-            admitted.append("starts_with(d.org_path, %(scope_area)s)")
-            params["scope_area"] = scope.org_path
-        if scope.reporter_id:
-            admitted.append("d.reporter_id = %(scope_reporter)s")
-            params["scope_reporter"] = scope.reporter_id
-        clauses.append("(" + (" OR ".join(admitted) or "false") + ")")
-    simple = {"status": ("d.status = ANY(%(statuses)s)", "statuses", list(f.statuses)),
-              "category": ("d.category_codes @> ARRAY[%(category)s]::varchar[]", "category", f.category),
-              "source": ("d.source = %(source)s", "source", f.source),
-              "urgency": ("d.urgency = %(urgency)s", "urgency", f.urgency),
-              "department": ("d.department_id = %(department)s", "department", f.department_id),
-              "area": ("starts_with(d.org_path, %(area)s)", "area", f.org_path),
-              "reporter": ("d.reporter_id = %(reporter)s", "reporter", f.reporter_id),
-              "after": ("d.reported_at >= %(after)s", "after", f.reported_after),
-              "before": ("d.reported_at < %(before)s", "before", f.reported_before)}
-    for clause, name, value in simple.values():
-        if value:
-            clauses.append(clause)
-            params[name] = value
+        admitted = ([filter_term("h", scope.department_id)] if scope.department_id else []) + (
+            [filter_term("a", scope.org_path)] if scope.org_path else []) + (
+            [filter_term("r", scope.reporter_id)] if scope.reporter_id else [])
+        if not admitted:
+            return None
+        required.append(_any(admitted))
+    if f.statuses:
+        required.append(_any([filter_term("s", status) for status in f.statuses]))
+    for name, value in (("c", f.category), ("src", f.source), ("u", f.urgency), ("d", f.department_id),
+                        ("a", f.org_path), ("r", f.reporter_id)):
+        if value not in (None, ""):  # department 0: an unknown department, which holds nothing
+            required.append(quote_lexeme(filter_term(name, value)))
+    params: dict = {"now": request.now or timezone.now(), "limit": request.limit, "offset": request.offset,
+                    "cap": COUNT_LIMIT + 1, "count_limit": COUNT_LIMIT, "q": query}
+    clauses = ["d.vector @@ %(matching)s::tsquery"]
+    if f.reported_after:
+        clauses.append("d.reported_at >= %(after)s")
+        params["after"] = f.reported_after
+    if f.reported_before:
+        clauses.append("d.reported_at < %(before)s")
+        params["before"] = f.reported_before
     if f.light:
-        clauses.append(f"d.is_open AND ({LIGHT_SQL}) = %(light)s")
+        required.append(quote_lexeme(filter_term("open")))
+        clauses.append(f"({LIGHT_SQL}) = %(light)s")
         params["light"] = f.light
+    params["matching"] = " & ".join(f"({part})" for part in required)
     return " AND ".join(clauses), params
+
+
+def _any(terms: list[str]) -> str:
+    return " | ".join(quote_lexeme(term) for term in terms)

@@ -13,7 +13,7 @@ from .manager import savepoint_per_plugin, tenant_hooks
 from .types import CaseEvent
 
 CORE_KEYS = ("case_id", "number", "status", "version", "schema", "notifications", "holding_department",
-             "org_path")
+             "department_notified", "org_path")
 
 
 @subscriber

@@ -15,11 +15,18 @@ logger = logging.getLogger(__name__)
 
 
 @app.task(name="civicgrid.search.tasks.index_queued", acks_late=True)
-def index_queued() -> int:
+def index_queued(prepare: bool = False) -> int:
+    """Index this schema's queue; ``prepare`` (the beat's call) first makes what the backend
+    keeps ready ahead (PostgreSQL: this month's and next month's partitions)."""
+    from django.db import connection
+
     from . import health
+    from .backends import backend
     from .indexing import drain
 
     try:
+        if prepare:
+            backend().prepare(connection.schema_name)
         indexed = drain()
     except SearchUnavailable as exc:
         health.record_failure(str(exc))
@@ -37,5 +44,5 @@ def index_all_queued() -> int:
     schemas = ready_tenant_schemas()
     for schema in schemas:
         with schema_context(schema):
-            index_queued.delay()
+            index_queued.delay(prepare=True)
     return len(schemas)

@@ -84,7 +84,6 @@ def clone_template(new_schema: str) -> None:
             f'SELECT app, name, now() FROM "{TEMPLATE_SCHEMA}".django_migrations'
         )
     align_constraint_names(new_schema)
-    restore_missing_foreign_keys(new_schema)
 
 
 # clone_schema() recreates some constraints (Django's unique_together) under
@@ -111,30 +110,6 @@ def align_constraint_names(new_schema: str) -> None:
         cursor.execute(_MISNAMED_CONSTRAINTS, {"template": TEMPLATE_SCHEMA, "clone": new_schema})
         for table, wrong, right in cursor.fetchall():
             cursor.execute(f'ALTER TABLE "{new_schema}"."{table}" RENAME CONSTRAINT "{wrong}" TO "{right}"')
-
-
-# clone_schema() leaves out the foreign keys of partitioned tables (the search index's
-# reference to its cases): a clone would silently keep documents of deleted cases.
-# Every foreign key the template has and the clone lacks is added back, by definition.
-_MISSING_FOREIGN_KEYS = """
-SELECT ct.relname, c_tpl.conname, pg_get_constraintdef(c_tpl.oid)
-FROM pg_constraint c_tpl
-JOIN pg_class ct ON ct.oid = c_tpl.conrelid
-JOIN pg_namespace nt ON nt.oid = ct.relnamespace AND nt.nspname = %(template)s
-JOIN pg_namespace nn ON nn.nspname = %(clone)s
-JOIN pg_class cn ON cn.relnamespace = nn.oid AND cn.relname = ct.relname
-WHERE c_tpl.contype = 'f' AND c_tpl.conparentid = 0
-  AND NOT EXISTS (SELECT 1 FROM pg_constraint same WHERE same.conrelid = cn.oid AND same.conname = c_tpl.conname)
-"""
-
-
-def restore_missing_foreign_keys(new_schema: str) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute(_MISSING_FOREIGN_KEYS, {"template": TEMPLATE_SCHEMA, "clone": new_schema})
-        for table, name, definition in cursor.fetchall():
-            # The template's own tables are named with its schema (it is not on the search path).
-            definition = definition.replace(f"{TEMPLATE_SCHEMA}.", f'"{new_schema}".')
-            cursor.execute(f'ALTER TABLE "{new_schema}"."{table}" ADD CONSTRAINT "{name}" {definition}')
 
 
 def drop_schema(schema: str) -> None:

@@ -82,3 +82,63 @@ def test_a_search_with_no_partition_yet_finds_nothing_quietly(sc):
     with tenant_context(sc.yuhang):
         found = PostgresBackend().search("yuhang", SearchRequest(text="路灯", scope=EVERYTHING, now=timezone.now()))
     assert found.total == 0 and found.hits == []
+
+
+@pytest.mark.slow
+def test_a_new_months_partition_does_not_wait_for_an_action_holding_a_case(committed):
+    """The first document of a month makes its partition inside the indexer's transaction;
+    with a foreign key to the cases that took a lock on the case table and deadlocked with
+    an action holding a case row. Both must finish."""
+    import threading
+    import time
+
+    from django.db import transaction
+
+    from civicgrid.search.indexing import drain
+    from civicgrid.search.models import IndexQueue
+
+    with tenant_context(committed.shangcheng):
+        case = reported_months_ago(report("分区死锁测试"), 12 * 7)  # a month nobody indexed yet
+    outcome, held = {}, threading.Event()
+
+    def action():
+        try:
+            with tenant_context(committed.shangcheng), transaction.atomic():
+                row = Case.objects.select_for_update(of=("self",)).get(pk=case.pk)
+                held.set()
+                time.sleep(1.0)  # the indexer starts meanwhile
+                row.version += 1
+                row.save(update_fields=["version"])
+            outcome["action"] = "committed"
+        except Exception as exc:  # noqa: BLE001 -- the outcome is the assertion
+            outcome["action"] = repr(exc)
+        finally:
+            connection.close()
+
+    def indexer():
+        held.wait(10)
+        try:
+            with tenant_context(committed.shangcheng):
+                outcome["drain"] = drain()
+        except Exception as exc:  # noqa: BLE001
+            outcome["drain"] = repr(exc)
+        finally:
+            connection.close()
+
+    try:
+        threads = [threading.Thread(target=action), threading.Thread(target=indexer)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+        assert outcome["action"] == "committed" and isinstance(outcome["drain"], int), outcome
+        with tenant_context(committed.shangcheng), connection.cursor() as cursor:
+            assert month_partition(case.reported_at) in partitions(cursor)
+    finally:
+        with tenant_context(committed.shangcheng):
+            from civicgrid.platform.notifications.models import OutboxEvent
+
+            OutboxEvent.objects.filter(payload__case_id=case.pk).delete()
+            IndexQueue.objects.filter(case_id=case.pk).delete()
+            Case.objects.filter(pk=case.pk).delete()
+            PostgresBackend().delete("shangcheng", [case.pk])

@@ -155,7 +155,22 @@ SESSION_ENGINE = "django.contrib.sessions.backends.db"
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL], "prefix": "cg:asgi", "capacity": 1000},
+        "CONFIG": {
+            "hosts": [{
+                "address": REDIS_URL,
+                # Above the 5 s channels-redis blocks in BZPOPMIN: at redis-py's default (5 s) an
+                # idle console's socket would time out reading and be closed every few seconds.
+                "socket_timeout": 15,
+                "socket_connect_timeout": 5,
+                # redis-py refuses an operation past the pool's size instead of waiting: a
+                # thousand consoles leaving at once (a restart) must not fail to leave their groups.
+                "max_connections": 5000,
+            }],
+            "prefix": "cg:asgi",
+            # Counted per ASGI process, not per socket: one process's thousands of consoles share
+            # one queue in Redis, and past its capacity channels-redis drops messages.
+            "capacity": 100_000,
+        },
     }
 }
 
@@ -304,7 +319,11 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
-    "loggers": {"civicgrid": {"level": os.environ.get("CIVICGRID_LOG_LEVEL", "INFO")}},
+    "loggers": {
+        "civicgrid": {"level": os.environ.get("CIVICGRID_LOG_LEVEL", "INFO")},
+        # channels-redis tells of messages dropped over capacity at INFO: they must be seen.
+        "channels_redis": {"level": "INFO"},
+    },
 }
 
 # Files of a tenant live under tenants/<schema>/, on disk and in object storage alike.

@@ -177,7 +177,8 @@ def _after(case: Case, *, action: str, from_status: str, actor, comment: str, da
     # Where the case now is (department, area) travels with the event: open lists are nudged by it.
     emit(f"case.{action}", case_id=case.pk, number=case.number, status=case.status, version=case.version,
          schema=connection.schema_name, notifications=notified, holding_department=case.department_id,
-         org_path=case.org_path, **data)
+         department_notified=bool(notified) and notify.tells_department(action, case), org_path=case.org_path,
+         **data)
     return event
 
 

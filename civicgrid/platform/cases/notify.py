@@ -39,10 +39,15 @@ LEVEL_ROLES = {
 }
 
 
+def tells_department(action: str, case: Case) -> bool:
+    """Whether this step notifies every handler of the department now holding the case."""
+    return action in TO_DEPARTMENT and case.department_id is not None
+
+
 def recipients(case: Case, action: str, actor) -> set[int]:
     users: set[int] = set()
     staff = StaffProfile.objects.filter(is_active=True)
-    if action in TO_DEPARTMENT and case.department_id:
+    if tells_department(action, case):
         users.update(staff.filter(role=StaffRole.DEPARTMENT_HANDLER, scope_department_id=case.department_id)
                      .values_list("user_id", flat=True))
     if action in TO_COORDINATORS:

@@ -27,7 +27,7 @@ from collections.abc import Iterable
 from channels.layers import get_channel_layer
 from django.db import connection, transaction
 
-from .groups import groups_for_case, user_group
+from .groups import department_group, groups_for_case, user_group
 from .models import Notification
 from .outbox import subscriber
 from .selectors import unread_counts
@@ -54,6 +54,7 @@ def nudge_open_pages(event) -> None:
         messages += read_nudges(schema, payload["user_id"], payload.get("ids") or [])
     elif event.topic.startswith("case.") and "case_id" in payload:
         messages += case_nudges(schema, event.topic.removeprefix("case."), payload)
+
     if messages:
         # Registered inside the relay's per-event savepoint: an event whose delivery
         # rolls back (and will be retried) nudges nobody now.
@@ -95,7 +96,12 @@ def case_nudges(schema: str, action: str, payload: dict) -> list[Message]:
         department_id, org_path = place["department_id"], place["org_path"]
     message = {"type": "nudge.case", "case": {"id": payload["case_id"], "number": payload.get("number", ""),
                                               "status": payload.get("status", ""), "action": action}}
-    return [(group, message) for group in groups_for_case(schema, department_id=department_id, org_path=org_path)]
+    groups = groups_for_case(schema, department_id=department_id, org_path=org_path)
+    if department_id and payload.get("department_notified"):
+        # Its handlers were each notified of this very step (a toast, which the page also
+        # reads as a change of the case): a second message to each of them is only load.
+        groups.remove(department_group(schema, department_id))
+    return [(group, message) for group in groups]
 
 
 # --- sending -------------------------------------------------------------------------------

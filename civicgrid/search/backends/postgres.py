@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
@@ -150,6 +150,20 @@ class PostgresBackend(SearchBackend):
                 ON CONFLICT (case_id, reported_at) DO UPDATE SET {updates}
             """)
             return cursor.rowcount
+
+    def prepare(self, schema: str) -> None:
+        """This month's partition and the next one, made ahead (by the beat job and before a
+        reindex) so the live indexer seldom has to make one while operators search."""
+        now = timezone.now()
+        with _guarded(schema, writing=True) as cursor:
+            ensure_partitions(cursor, schema, [now, now + timedelta(days=32)])
+
+    def finish_reindex(self, schema: str) -> None:
+        """Documents of cases deleted since they were indexed go (there is no foreign key:
+        see migration 0002)."""
+        with _guarded(schema, writing=True) as cursor:
+            cursor.execute(f"DELETE FROM {TABLE} d WHERE NOT EXISTS (SELECT 1 FROM {CASE_TABLE} c "
+                           "WHERE c.id = d.case_id)")
 
     def delete(self, schema: str, case_ids: Sequence[int]) -> None:
         with _guarded(schema, writing=True) as cursor:

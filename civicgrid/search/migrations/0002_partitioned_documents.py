@@ -18,7 +18,11 @@ from django.db import migrations, models
 
 CREATE = """
 CREATE TABLE search_casedocument (
-    case_id bigint NOT NULL REFERENCES cases_case (id) ON DELETE CASCADE,
+    -- No foreign key to cases_case: a partition made for a new month would take a lock on
+    -- the case table (to add its copy of the key) inside the indexer's transaction, and
+    -- deadlock with an action holding a case. Documents are written only for cases that
+    -- exist (bulk joins them), and a reindex removes any whose case was deleted.
+    case_id bigint NOT NULL,
     reported_at timestamp with time zone NOT NULL,
     vector tsvector NOT NULL,
     head tsvector NOT NULL,

@@ -121,6 +121,8 @@
       if (notification.id > since) {  // the same one may come live and as missed: once
         since = notification.id;
         showToast(notification, message.missed);
+        // What someone was told of, moved: no separate case message comes for it.
+        if (notification.case && !message.missed) caseChanged({ id: notification.case });
       }
       setUnread(message.unread);
     } else if (message.type === "read") {

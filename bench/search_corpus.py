@@ -134,6 +134,7 @@ class Corpus:
             parts.append(rng.choice(caused))
         parts.append(rng.choice(ASKS))
         comments = [rng.choice(COMMENTS) for _ in range(rng.choice((0, 0, 1, 1, 2, 3)))]
+        result = rng.choice(RESULTS)  # drawn either way: the same seed gives the same cases
         return SyntheticCase(kind=code, title=title, description="，".join(parts) + "。",
                              address=f"{street}{rng.randint(1, 400)}号{compound}", comments=comments,
-                             result=rng.choice(RESULTS) if handled else "")
+                             result=result if handled else "")

@@ -14,7 +14,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import connection
-from django.db.models import F
+from django.db.models import F, QuerySet
+from psycopg.postgres import adapters as pg_adapters
+from psycopg.postgres import types as pg_types
+from psycopg.pq import Format
 
 from civicgrid.platform.cases import lights
 from civicgrid.platform.cases.models import OPEN_STATUSES, Case, CaseEvent, Category
@@ -112,11 +115,28 @@ def filter_term(name: str, value: object = "") -> str:
 
 
 def quote_lexeme(word: str) -> str:
-    return "'" + word.replace("\\", "\\\\").replace("'", "''") + "'"
+    if "'" in word or "\\" in word:  # rare in words; the plain case is a million times a reindex
+        word = word.replace("\\", "\\\\").replace("'", "''")
+    return f"'{word}'"
 
 
 CASE_FIELDS = ("id", "number", "title", "description", "address", "result", "status", "source", "urgency",
                "org_path", "department_id", "reporter_id", "reported_at", "category_id", "grid_id")
+
+
+TEXT_FIELDS = ("id", "title", "description", "address", "result", "category_id", "grid_id")
+
+
+def case_texts(case_ids: Sequence[int]) -> dict[int, tuple[str, str, str]]:
+    """case id → (title, meta, body) of these cases, as their documents hold them: what a
+    search marks its hits in, read fresh for the few hits shown."""
+    if not case_ids:
+        return {}
+    rows = list(Case.objects.filter(pk__in=case_ids).values(*TEXT_FIELDS))
+    timelines = _timelines([row["id"] for row in rows])
+    categories, grids = _categories(), _grid_names(rows)
+    return {row["id"]: (row["title"], _meta(row, categories, grids), _body(row, timelines.get(row["id"], ([], ()))[0]))
+            for row in rows}
 
 
 def case_documents(case_ids: Sequence[int]) -> list[CaseDoc]:
@@ -124,13 +144,43 @@ def case_documents(case_ids: Sequence[int]) -> list[CaseDoc]:
     if not case_ids:
         return []
     # The running clock by the lights' own rule, in SQL; a clock still running has no stop moment.
-    rows = list(Case.objects.filter(pk__in=case_ids).alias(**lights.clock_aliases(None)).values(
+    rows = _fast_rows(Case.objects.filter(pk__in=case_ids).alias(**lights.clock_aliases(None)).values(
         *CASE_FIELDS, clock_due=F("light_due"), clock_warn=F("light_warn"), clock_stopped_at=F("light_judged_at")))
     timelines = _timelines([row["id"] for row in rows])
-    categories = _categories()
-    grids = dict(OrgUnit.objects.filter(pk__in={row["grid_id"] for row in rows if row["grid_id"]})
-                 .values_list("pk", "name"))
+    categories, grids = _categories(), _grid_names(rows)
     return [_document(row, timelines.get(row["id"], ([], set())), categories, grids) for row in rows]
+
+
+def _fast_rows(values: QuerySet) -> list[dict]:
+    """The rows of a ``values()`` queryset, timestamps read by psycopg's own C loader:
+    Django's (pure Python, to set the time zone) took a sixth of a reindex. The session
+    runs in UTC, so the datetimes are the same, aware, in UTC."""
+    sql, params = values.query.sql_with_params()
+    names = [*values.query.values_select, *values.query.annotation_select]
+    with connection.cursor() as cursor:
+        raw = cursor.cursor
+        raw.adapters.register_loader("timestamptz", _C_TIMESTAMPTZ)
+        raw.execute(sql, params)
+        return [dict(zip(names, row, strict=True)) for row in raw.fetchall()]
+
+
+_C_TIMESTAMPTZ = pg_adapters.get_loader(pg_types["timestamptz"].oid, Format.TEXT)
+
+
+def _grid_names(rows: list[dict]) -> dict[int, str]:
+    return dict(OrgUnit.objects.filter(pk__in={row["grid_id"] for row in rows if row["grid_id"]})
+                .values_list("pk", "name"))
+
+
+def _meta(row: dict, categories: dict, grids: dict) -> str:
+    """What the case is and where: category group and leaf, address, grid."""
+    _leaf_code, leaf_name, _group_code, group_name = categories.get(row["category_id"], ("", "", "", ""))
+    return "\n".join(part for part in (group_name, leaf_name, row["address"], grids.get(row["grid_id"], "")) if part)
+
+
+def _body(row: dict, comments: list[str]) -> str:
+    """What was said of it: description, handling result, timeline comments."""
+    return "\n".join(part for part in (row["description"], row["result"], *comments) if part)
 
 
 def iter_all_case_ids(batch: int) -> Iterator[list[int]]:
@@ -146,14 +196,12 @@ def iter_all_case_ids(batch: int) -> Iterator[list[int]]:
 
 def _document(row: dict, timeline: tuple[list[str], set[int]], categories: dict, grids: dict) -> CaseDoc:
     comments, held = timeline
-    leaf_code, leaf_name, group_code, group_name = categories.get(row["category_id"], ("", "", "", ""))
+    leaf_code, _leaf_name, group_code, _group_name = categories.get(row["category_id"], ("", "", "", ""))
     if row["department_id"]:
         held = held | {row["department_id"]}
     return CaseDoc(
-        case_id=row["id"], number=row["number"], title=row["title"],
-        meta="\n".join(part for part in (group_name, leaf_name, row["address"], grids.get(row["grid_id"], ""))
-                       if part),
-        body="\n".join(part for part in (row["description"], row["result"], *comments) if part),
+        case_id=row["id"], number=row["number"], title=row["title"], meta=_meta(row, categories, grids),
+        body=_body(row, comments),
         status=row["status"], category_codes=[code for code in (leaf_code, group_code) if code],
         source=row["source"], urgency=row["urgency"], org_path=row["org_path"], department_id=row["department_id"],
         held_departments=sorted(held), reporter_id=row["reporter_id"], reported_at=row["reported_at"],

@@ -59,7 +59,7 @@ class SearchResult:
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
     suggestions: list[str] = field(default_factory=list)
     # False when the matches were too many to count: ``total`` is then a lower bound (the
-    # PostgreSQL backend reads the newest 10,000 matches; facets count those).
+    # PostgreSQL backend reads the newest 5,000 matches; facets count those).
     total_is_exact: bool = True
 
 

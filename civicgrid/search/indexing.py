@@ -30,6 +30,7 @@ from .query import SearchUnavailable
 
 logger = logging.getLogger(__name__)
 DRAIN_BATCH = 500
+DRAIN_WINDOW = 1  # seconds: how fresh search is, at most, beyond the indexing itself
 REINDEX_BATCH = 2000
 
 
@@ -46,14 +47,27 @@ def queue_cases(case_ids: Iterable[int]) -> None:
 
 
 def request_drain(schema: str) -> None:
-    """Ask a worker to index this schema's queue; if the broker is down the beat job does it later."""
+    """Ask a worker to index this schema's queue; if the broker is down the beat job does it later.
+
+    Requests are coalesced: the first in a window of ``DRAIN_WINDOW`` seconds sends a task
+    that starts when the window closes, and the others in the window send nothing. Every
+    case queued in the window was committed before that task starts, so it drains them
+    all in one batch instead of one task per case event (a busy county makes hundreds a
+    minute, and the workers have notifications to send)."""
+    from django.core.cache import cache
     from django_tenants.utils import schema_context
 
     from .tasks import index_queued
 
     try:
+        with schema_context(schema):  # the cache key carries the schema
+            if not cache.add("search:drain-requested", 1, timeout=DRAIN_WINDOW):
+                return
+    except Exception:  # the cache is Redis, and so is the broker: try to send anyway
+        logger.warning("search: could not coalesce indexing requests in %s", schema, exc_info=True)
+    try:
         with schema_context(schema):
-            index_queued.apply_async(retry=False)
+            index_queued.apply_async(countdown=DRAIN_WINDOW, retry=False)
     except Exception:
         logger.warning("search: could not ask for indexing in %s; the queue waits", schema, exc_info=True)
 

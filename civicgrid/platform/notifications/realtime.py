@@ -54,7 +54,6 @@ def nudge_open_pages(event) -> None:
         messages += read_nudges(schema, payload["user_id"], payload.get("ids") or [])
     elif event.topic.startswith("case.") and "case_id" in payload:
         messages += case_nudges(schema, event.topic.removeprefix("case."), payload)
-
     if messages:
         # Registered inside the relay's per-event savepoint: an event whose delivery
         # rolls back (and will be retried) nudges nobody now.

@@ -141,3 +141,34 @@ def test_others_get_nothing_from_the_inbox_and_change_nothing(sc):
     # A GET cannot mark anything.
     assert signed_in(sc, jus.user.username).get(f"/notifications/{note.pk}/read/").status_code == 405
     assert unread_of(jus.user) == unread and Notification.objects.get(pk=note.pk).read_at is None
+
+
+def test_with_redis_down_the_relay_delivers_and_the_nudges_are_dropped_quickly(sc, settings,
+                                                                           django_capture_on_commit_callbacks):
+    """The socket is only a nudge: a channel layer that cannot be reached costs the relay a
+    refused connection, not the events (the pages catch up from the store)."""
+    import logging
+    import time
+
+    from tests.conftest import free_port
+
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {
+        "hosts": [{"address": f"redis://127.0.0.1:{free_port()}/0", "socket_connect_timeout": 1}]}}}
+    handler("D-JUS")
+    [case] = dispatched_to("D-JUS", count=1)
+    warnings = []
+    handler_ = logging.Handler()
+    handler_.emit = lambda record: warnings.append(record.getMessage())
+    logger = logging.getLogger("civicgrid.platform.notifications.realtime")
+    logger.addHandler(handler_)
+    try:
+        started = time.monotonic()
+        with django_capture_on_commit_callbacks(execute=True):
+            from civicgrid.platform.notifications.outbox import relay
+
+            assert relay() >= 1
+        took = time.monotonic() - started
+    finally:
+        logger.removeHandler(handler_)
+    assert not OutboxEvent.objects.filter(payload__case_id=case.pk, delivered_at__isnull=True).exists()
+    assert any("nudges not sent" in message for message in warnings) and took < 10

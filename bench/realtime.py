@@ -34,8 +34,9 @@ Timed: for each of BENCH_DISPATCHES cases, this process calls
 schema; the moment is taken by the first on-commit hook of its transaction, i.e. just
 after COMMIT returned and before the relay request is sent to the broker. From there:
 the relay request, the worker's ``relay_outbox``, the nudges through Redis, daphne's
-consumer, the socket. The worker also indexes each dispatched case for search (every
-relayed case event asks for an ``index_queued`` task), as it would in production. The client stamps ``time.time()`` when a ``case.dispatch``
+consumer, the socket. The worker also indexes each dispatched case for search (relayed case
+events ask for ``index_queued``, coalesced to one task per county a second), as in
+production. The client stamps ``time.time()`` when a ``case.dispatch``
 notification arrives (same machine, same clock). Expected deliveries come from the
 database (the case.dispatch notifications stored for each case: its department's
 handlers); lost = expected − received; "wrong socket" counts notifications received by
@@ -636,7 +637,7 @@ def run() -> None:
     print(f"        commit → dispatch_case returned (relay request sent): p50={percentile(relay_request, 0.5):.1f}ms "
           f"max={relay_request[-1]:.1f}ms", flush=True)
     print(f"worker  relay_outbox tasks {figures(task_seconds(worker_lines, 'relay_outbox'))}; search index_queued "
-          f"tasks (each relay of a case event asks for one) {figures(task_seconds(worker_lines, 'index_queued'))}",
+          f"tasks (requests coalesced to one per county a second) {figures(task_seconds(worker_lines, 'index_queued'))}",
           flush=True)
     print(f"backlog most tasks waiting in the Celery queue {backlog.celery_max}; most messages waiting "
           f"in one process's channel-layer queue {backlog.channel_max} (its capacity "

@@ -50,6 +50,8 @@ COUNT_LIMIT = 5_000
 COLUMNS = ("case_id", "reported_at", "vector", "head", "status", "category_codes", "source", "urgency", "org_path",
            "department_id", "held_departments", "reporter_id", "clock_due", "clock_warn", "clock_stopped_at",
            "is_open", "indexed_at")
+# What a bulk write sends: the words instead of the vector, which the server makes.
+LOADED = tuple("words" if column == "vector" else column for column in COLUMNS)
 LIGHT_SQL = """CASE WHEN coalesce(d.clock_stopped_at, %(now)s) > d.clock_due THEN 'red'
                     WHEN coalesce(d.clock_stopped_at, %(now)s) >= d.clock_warn THEN 'yellow'
                     ELSE 'green' END"""
@@ -143,13 +145,15 @@ class PostgresBackend(SearchBackend):
             # Dropped first: inside a caller's transaction an earlier batch's table is still there.
             cursor.execute("DROP TABLE IF EXISTS pg_temp.search_load")
             cursor.execute(f"CREATE TEMP TABLE search_load (LIKE {TABLE}) ON COMMIT DROP")
-            with cursor.copy(f"COPY search_load ({', '.join(COLUMNS)}) FROM STDIN") as copy:
+            cursor.execute("ALTER TABLE search_load ADD COLUMN words text, ALTER COLUMN vector DROP NOT NULL")
+            with cursor.copy(f"COPY search_load ({', '.join(LOADED)}) FROM STDIN") as copy:
                 for doc in docs:
                     copy.write_row(_row(doc, now))
+            made = {"vector": "array_to_tsvector(string_to_array(l.words, ' '))"}
             # Only cases that still exist: a document never outlives its case.
             cursor.execute(f"""
                 INSERT INTO {TABLE} ({', '.join(COLUMNS)})
-                SELECT {', '.join('l.' + c for c in COLUMNS)} FROM search_load l
+                SELECT {', '.join(made.get(c, 'l.' + c) for c in COLUMNS)} FROM search_load l
                 JOIN {CASE_TABLE} c ON c.id = l.case_id
                 ON CONFLICT (case_id, reported_at) DO UPDATE SET {updates}
             """)
@@ -222,7 +226,7 @@ def _nothing(request: SearchRequest) -> SearchResult:
 def _row(doc: CaseDoc, now: datetime) -> tuple:
     # The arrays in their text form: psycopg's list dumper would cost more than the rest of
     # the row in a reindex.
-    return (doc.case_id, doc.reported_at, doc.lexemes(), doc.head_tsvector(), doc.status,
+    return (doc.case_id, doc.reported_at, doc.match_words(), doc.head_tsvector(), doc.status,
             _text_array(doc.category_codes), doc.source, doc.urgency, doc.org_path, doc.department_id,
             "{" + ",".join(map(str, doc.held_departments)) + "}", doc.reporter_id, doc.clock_due, doc.clock_warn,
             doc.clock_stopped_at, doc.is_open, now)

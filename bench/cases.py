@@ -118,8 +118,8 @@ def build_world() -> dict:
     from civicgrid.platform.accounts.actions import create_staff_member
     from civicgrid.platform.accounts.staff.models import StaffRole
     from civicgrid.platform.org.demo import build_demo_tree
+    from civicgrid.province.demo import add_default_departments
     from civicgrid.tenants.actions import ensure_province, onboard_tenant
-    from civicgrid.tenants.demo import add_default_departments
 
     call_command("migrate_all", verbosity=0, no_progress=True, stdout=io.StringIO())
     ensure_province(name="浙江省", division_code="330000", domain="localhost")

@@ -3,11 +3,11 @@
 from django.urls import include, path
 
 from civicgrid.platform.api.urls import public_urlpatterns as api_urls
-from civicgrid.tenants import views as province_views
+from civicgrid.province import views as province_views
 
 urlpatterns = [
     path("", province_views.portal, name="portal"),
-    path("province/", include("civicgrid.tenants.urls")),
+    path("province/", include("civicgrid.province.urls")),
     path("province/plugins/", include("civicgrid.plugins.province_urls")),  # catalog, prices, statements
     path("vendor/", include("civicgrid.plugins.vendor_urls")),  # a vendor's usage and revenue
     path("accounts/", include("civicgrid.platform.accounts.urls")),

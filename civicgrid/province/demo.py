@@ -17,9 +17,8 @@ from civicgrid.platform.accounts.models import ProvinceRole, User
 from civicgrid.platform.accounts.staff.models import StaffRole
 from civicgrid.platform.org.demo import build_demo_tree
 from civicgrid.platform.org.models import Department, OrgUnit
-
-from .actions import ensure_province, onboard_tenant
-from .models import Tenant
+from civicgrid.tenants.actions import ensure_province, onboard_tenant
+from civicgrid.tenants.models import Tenant
 
 DEMO_PASSWORD = "civicgrid-demo"
 

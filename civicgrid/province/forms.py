@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import Tenant
+from civicgrid.tenants.models import Tenant
 
 
 class OnboardingForm(forms.Form):

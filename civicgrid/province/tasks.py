@@ -1,5 +1,10 @@
-"""Province-level tasks run in ``public``; per-tenant tasks are sent with the
-tenant's schema set, so they run there (and refuse to run with none)."""
+"""Tenant health: the figures the province page shows of each tenant.
+
+Province-level tasks run in ``public``; per-tenant tasks are sent with the
+tenant's schema set, so they run there (and refuse to run with none).
+
+The tasks moved here from ``civicgrid.tenants.tasks`` and keep their names:
+a task's name is what the broker and the beat schedule carry."""
 
 from __future__ import annotations
 
@@ -10,17 +15,8 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from civicgrid.config.celery import app
-
-from .models import OnboardingJob, Tenant, TenantHealth
-from .selectors import ready_tenant_schemas
-
-
-@app.task(name="civicgrid.tenants.tasks.run_onboarding_job", acks_late=True)
-def run_onboarding_job(job_id: str) -> str:
-    from .actions import run_onboarding_job as run_job
-
-    job = OnboardingJob.objects.select_related("requested_by").get(pk=job_id)
-    return run_job(job=job).status
+from civicgrid.tenants.models import Tenant, TenantHealth
+from civicgrid.tenants.selectors import ready_tenant_schemas
 
 
 @app.task(name="civicgrid.tenants.tasks.refresh_tenant_health")

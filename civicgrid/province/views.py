@@ -8,11 +8,11 @@ from django.views.decorators.http import require_POST
 
 from civicgrid.platform.accounts.access import province_role_required
 from civicgrid.platform.accounts.models import ProvinceRole
+from civicgrid.tenants.actions import OnboardingRefused, request_onboarding, resume_tenant, suspend_tenant
+from civicgrid.tenants.models import OnboardingJob, Tenant
+from civicgrid.tenants.selectors import onboarding_job_state, port_suffix, tenants_for_province
 
-from .actions import OnboardingRefused, request_onboarding, resume_tenant, suspend_tenant
 from .forms import OnboardingForm
-from .models import OnboardingJob, Tenant
-from .selectors import onboarding_job_state, port_suffix, tenants_for_province
 
 provincial_admin_required = province_role_required(ProvinceRole.PROVINCIAL_ADMIN)
 

@@ -180,10 +180,12 @@ def onboard_tenant(
 def queue_health_refresh(schema_name: str) -> None:
     from django_tenants.utils import schema_context
 
-    from .tasks import refresh_tenant_health
+    from civicgrid.config.celery import app
 
+    # By the task's name: the task lives in civicgrid.province.tasks (it reads domain
+    # apps), a layer above this one, which must not be imported from here.
     with schema_context(schema_name):
-        refresh_tenant_health.delay()
+        app.send_task("civicgrid.tenants.tasks.refresh_tenant_health")
 
 
 # --- jobs: the queued form of onboarding the province page and API use -----------

@@ -8,10 +8,10 @@ from celery import Celery
 from django_tenants.utils import schema_exists, tenant_context
 
 from civicgrid.config.celery import app
+from civicgrid.province.tasks import refresh_tenant_health
 from civicgrid.tenants import progress
-from civicgrid.tenants.actions import request_onboarding
+from civicgrid.tenants.actions import queue_health_refresh, request_onboarding
 from civicgrid.tenants.models import OnboardingJob, Tenant, TenantHealth
-from civicgrid.tenants.tasks import refresh_tenant_health
 from tests.world import discard_tenant
 
 pytestmark = pytest.mark.slow
@@ -26,6 +26,16 @@ def test_a_task_runs_in_the_schema_it_was_sent_from(committed, celery_worker):
     assert shangcheng["schema"] == "shangcheng" and shangcheng["staff_count"] == 3
     assert yuhang["schema"] == "yuhang" and yuhang["staff_count"] == 2
     assert TenantHealth.objects.get(tenant=committed.shangcheng).staff_count == 3
+    assert TenantHealth.objects.get(tenant=committed.yuhang).staff_count == 2
+
+
+def test_onboarding_queues_the_health_refresh_by_the_tasks_name(committed, celery_worker):
+    # tenants sends it by name: the task lives in civicgrid.province, which tenants does not import.
+    TenantHealth.objects.filter(tenant=committed.yuhang).delete()
+    queue_health_refresh("yuhang")
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not TenantHealth.objects.filter(tenant=committed.yuhang).exists():
+        time.sleep(0.2)
     assert TenantHealth.objects.get(tenant=committed.yuhang).staff_count == 2
 
 

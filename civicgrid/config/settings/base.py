@@ -66,6 +66,7 @@ SHARED_APPS = [
     "django_tenants",
     "daphne",
     "civicgrid.tenants",
+    "civicgrid.province",  # province pages, tenant health, the demo, `civicgrid run`; no models
     "civicgrid.platform.accounts",
     "civicgrid.platform.audit",
     "django.contrib.contenttypes",

@@ -17,8 +17,8 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from tqdm import tqdm
 
-from civicgrid.tenants.demo import DEMO_PASSWORD, demo_is_seeded, seed_demo
-from civicgrid.tenants.tasks import refresh_all_tenant_health
+from civicgrid.province.demo import DEMO_PASSWORD, demo_is_seeded, seed_demo
+from civicgrid.province.tasks import refresh_all_tenant_health
 
 
 class Command(BaseCommand):
@@ -44,7 +44,7 @@ class Command(BaseCommand):
             accounts = seed_demo(progress=show)
             bar.close()
         else:
-            from civicgrid.tenants.demo import seed_demo as reseed
+            from civicgrid.province.demo import seed_demo as reseed
 
             accounts = reseed()  # idempotent: lists what exists, creates what is missing
         self._print_accounts(accounts, port)

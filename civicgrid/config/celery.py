@@ -36,3 +36,15 @@ class CivicGridCelery(CeleryApp):
 app = CivicGridCelery("civicgrid")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+def send_to_each(schemas, task, **options) -> int:
+    """A beat job's fan-out: one ``task`` per schema, each sent from its own schema (so it
+    carries it); ``options`` go to ``apply_async``. Returns how many were sent."""
+    from django_tenants.utils import schema_context
+
+    for schema in schemas:
+        with schema_context(schema):
+            task.apply_async(**options)
+    return len(schemas)
+

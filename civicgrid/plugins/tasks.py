@@ -7,9 +7,8 @@ from datetime import date
 
 from django.core.cache import cache
 from django.utils import timezone
-from django_tenants.utils import schema_context
 
-from civicgrid.config.celery import app
+from civicgrid.config.celery import app, send_to_each
 
 
 @app.task(name="civicgrid.plugins.tasks.make_monthly_statements")
@@ -26,11 +25,7 @@ def run_all_plugin_jobs() -> int:
     """Beat job: one task per ready tenant with a plugin switched on, sent from its own schema."""
     from .selectors import tenants_with_plugins
 
-    schemas = tenants_with_plugins()
-    for schema in schemas:
-        with schema_context(schema):
-            run_plugin_jobs.delay()
-    return len(schemas)
+    return send_to_each(tenants_with_plugins(), run_plugin_jobs)
 
 
 @app.task(name="civicgrid.plugins.tasks.run_plugin_jobs")
@@ -54,11 +49,7 @@ def deliver_all_unread() -> int:
     """Beat job: per ready tenant with a plugin on, hand what stayed unread to its channels."""
     from .selectors import tenants_with_plugins
 
-    schemas = tenants_with_plugins()
-    for schema in schemas:
-        with schema_context(schema):
-            deliver_unread_notifications.delay()
-    return len(schemas)
+    return send_to_each(tenants_with_plugins(), deliver_unread_notifications)
 
 
 @app.task(name="civicgrid.plugins.tasks.deliver_unread_notifications", acks_late=True)

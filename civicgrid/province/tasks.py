@@ -14,7 +14,7 @@ from django.db import connection
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from civicgrid.config.celery import app
+from civicgrid.config.celery import app, send_to_each
 from civicgrid.tenants.models import Tenant, TenantHealth
 from civicgrid.tenants.selectors import ready_tenant_schemas
 
@@ -49,8 +49,4 @@ def refresh_tenant_health() -> dict:
 @app.task(name="civicgrid.tenants.tasks.refresh_all_tenant_health")
 def refresh_all_tenant_health() -> int:
     """Beat job: fan out one task per active tenant, each sent from its own schema."""
-    schemas = ready_tenant_schemas()
-    for schema in schemas:
-        with schema_context(schema):
-            refresh_tenant_health.delay()
-    return len(schemas)
+    return send_to_each(ready_tenant_schemas(), refresh_tenant_health)

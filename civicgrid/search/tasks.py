@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import logging
 
-from django_tenants.utils import schema_context
-
-from civicgrid.config.celery import app
+from civicgrid.config.celery import app, send_to_each
 
 from .query import SearchUnavailable
 
@@ -41,8 +39,4 @@ def index_all_queued() -> int:
     """Beat job: one drain per ready tenant, each sent from its own schema."""
     from civicgrid.tenants.selectors import ready_tenant_schemas
 
-    schemas = ready_tenant_schemas()
-    for schema in schemas:
-        with schema_context(schema):
-            index_queued.delay(prepare=True)
-    return len(schemas)
+    return send_to_each(ready_tenant_schemas(), index_queued, kwargs={"prepare": True})

@@ -5,9 +5,9 @@ task that arrives without a tenant schema refuses to run."""
 from __future__ import annotations
 
 from django.db import connection
-from django_tenants.utils import get_public_schema_name, schema_context
+from django_tenants.utils import get_public_schema_name
 
-from civicgrid.config.celery import app
+from civicgrid.config.celery import app, send_to_each
 
 # The beat sends a fan-out every five minutes; a sweep still queued when the next one is
 # sent would only repeat it, so it expires instead of piling up behind a stopped worker.
@@ -29,8 +29,4 @@ def sweep_all_tenants() -> int:
     """Beat job: one sweep per ready tenant, each sent from its own schema."""
     from civicgrid.tenants.selectors import ready_tenant_schemas
 
-    schemas = ready_tenant_schemas()
-    for schema in schemas:
-        with schema_context(schema):
-            sweep_tenant.apply_async(expires=SWEEP_EXPIRES_SECONDS)
-    return len(schemas)
+    return send_to_each(ready_tenant_schemas(), sweep_tenant, expires=SWEEP_EXPIRES_SECONDS)

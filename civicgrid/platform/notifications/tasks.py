@@ -3,9 +3,7 @@ whatever waited while the broker or the worker was down."""
 
 from __future__ import annotations
 
-from django_tenants.utils import schema_context
-
-from civicgrid.config.celery import app
+from civicgrid.config.celery import app, send_to_each
 
 
 @app.task(name="civicgrid.platform.notifications.tasks.relay_outbox", acks_late=True)
@@ -20,8 +18,4 @@ def relay_all_outboxes() -> int:
     """Beat job: one relay per ready tenant, each sent from its own schema."""
     from civicgrid.tenants.selectors import ready_tenant_schemas
 
-    schemas = ready_tenant_schemas()
-    for schema in schemas:
-        with schema_context(schema):
-            relay_outbox.delay()
-    return len(schemas)
+    return send_to_each(ready_tenant_schemas(), relay_outbox)

@@ -27,9 +27,9 @@ class Health:
 class SearchBackend(ABC):
     name: str
 
-    @abstractmethod
     def index(self, schema: str, doc: CaseDoc) -> None:
         """Add or replace one case's document."""
+        self.bulk(schema, [doc])
 
     @abstractmethod
     def bulk(self, schema: str, docs: Sequence[CaseDoc]) -> int:

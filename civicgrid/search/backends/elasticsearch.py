@@ -293,9 +293,6 @@ class ElasticsearchBackend(SearchBackend):
 
     # --- writing ---------------------------------------------------------------------------
 
-    def index(self, schema: str, doc: CaseDoc) -> None:
-        self.bulk(schema, [doc])
-
     def bulk(self, schema: str, docs: Sequence[CaseDoc]) -> int:
         if not docs:
             return 0

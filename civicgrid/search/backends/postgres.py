@@ -132,9 +132,6 @@ class PostgresBackend(SearchBackend):
 
     # --- writing ------------------------------------------------------------------------
 
-    def index(self, schema: str, doc: CaseDoc) -> None:
-        self.bulk(schema, [doc])
-
     def bulk(self, schema: str, docs: Sequence[CaseDoc]) -> int:
         if not docs:
             return 0

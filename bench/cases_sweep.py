@@ -46,7 +46,7 @@ from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.scratch import machine_line, run_in_scratch_database, version_of  # noqa: E402
+from bench.scratch import machine_line, onboarded_county, run_in_scratch_database, version_of  # noqa: E402
 
 CASES = int(os.environ.get("BENCH_CASES", 100_000))
 GOAL_SECONDS = 10.0
@@ -187,7 +187,6 @@ def load_cases(now) -> dict:
 
 
 def run() -> None:
-    from django.core.management import call_command
     from django.db import connection
     from django.utils import timezone
     from django_tenants.utils import tenant_context
@@ -201,17 +200,9 @@ def run() -> None:
     from civicgrid.platform.notifications.models import Notification, OutboxEvent
     from civicgrid.platform.org.demo import build_demo_tree
     from civicgrid.platform.org.models import Department, OrgUnit
-    from civicgrid.tenants.actions import ensure_province, onboard_tenant
 
     print(f"settings={os.environ['DJANGO_SETTINGS_MODULE']} database={connection.settings_dict['NAME']}", flush=True)
-    started = time.perf_counter()
-    call_command("migrate_all", verbosity=0, no_progress=True)
-    ensure_province(name="浙江省", division_code="330000", domain="localhost")
-    onboard_tenant(name="杭州市", division_code="330100", level="city", domain="hangzhou.localhost",
-                   admin_password="x" * 12, acting_user=None)
-    county = onboard_tenant(name="上城区", division_code="330102", level="county", parent_code="330100",
-                            domain="shangcheng.localhost", admin_password="x" * 12, acting_user=None).tenant
-    print(f"setup   migrate + province + city + county took {time.perf_counter() - started:.1f}s", flush=True)
+    county = onboarded_county()
 
     with tenant_context(county):
         build_demo_tree(center=(120.17, 30.24))

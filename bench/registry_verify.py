@@ -37,7 +37,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from scratch import machine_line, run_in_scratch_database, version_of  # noqa: E402
+from scratch import machine_line, onboarded_county, run_in_scratch_database, version_of  # noqa: E402
 
 PERSONS = int(os.environ.get("PERSONS", 1_000_000))
 ROWS = int(os.environ.get("ROWS", 70_000))
@@ -163,7 +163,6 @@ def naive_verify(rows):
 def run() -> None:
     from collections import Counter
 
-    from django.core.management import call_command
     from django.db import connection
     from django_tenants.utils import tenant_context
 
@@ -172,17 +171,9 @@ def run() -> None:
     from civicgrid.platform.org.demo import build_demo_tree
     from civicgrid.platform.org.models import OrgUnit
     from civicgrid.platform.registry.verification.actions import verify_people
-    from civicgrid.tenants.actions import ensure_province, onboard_tenant
 
     print(f"settings={os.environ['DJANGO_SETTINGS_MODULE']} database={connection.settings_dict['NAME']}", flush=True)
-    started = time.perf_counter()
-    call_command("migrate_all", verbosity=0, no_progress=True)
-    ensure_province(name="浙江省", division_code="330000", domain="localhost")
-    onboard_tenant(name="杭州市", division_code="330100", level="city", domain="hangzhou.localhost",
-                   admin_password="x" * 12, acting_user=None)
-    county = onboard_tenant(name="上城区", division_code="330102", level="county", parent_code="330100",
-                            domain="shangcheng.localhost", admin_password="x" * 12, acting_user=None).tenant
-    print(f"setup   migrate + province + city + county took {time.perf_counter() - started:.1f}s", flush=True)
+    county = onboarded_county()
 
     with tenant_context(county):
         tree = build_demo_tree(center=(120.17, 30.24))

@@ -46,7 +46,7 @@ from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.scratch import machine_line, reusing, run_in_scratch_database, version_of  # noqa: E402
+from bench.scratch import machine_line, onboarded_county, reusing, run_in_scratch_database, version_of  # noqa: E402
 from bench.search_corpus import Corpus  # noqa: E402
 
 CASES = int(os.environ.get("BENCH_CASES", 1_000_000))
@@ -208,7 +208,6 @@ def ilike_search(staff, query: Query, now, filters):
 
 def set_up():
     """Migrate, onboard the county with its org tree and staff, load the cases (not timed)."""
-    from django.core.management import call_command
     from django.utils import timezone
     from django_tenants.utils import tenant_context
 
@@ -216,15 +215,8 @@ def set_up():
     from civicgrid.platform.accounts.staff.models import StaffRole
     from civicgrid.platform.org.demo import build_demo_tree
     from civicgrid.platform.org.models import Department, OrgUnit
-    from civicgrid.tenants.actions import ensure_province, onboard_tenant
 
-    started = time.perf_counter()
-    call_command("migrate_all", verbosity=0, no_progress=True)
-    ensure_province(name="浙江省", division_code="330000", domain="localhost")
-    onboard_tenant(name="杭州市", division_code="330100", level="city", domain="hangzhou.localhost",
-                   admin_password="x" * 12, acting_user=None)
-    county = onboard_tenant(name="上城区", division_code="330102", level="county", parent_code="330100",
-                            domain="shangcheng.localhost", admin_password="x" * 12, acting_user=None).tenant
+    county = onboarded_county()
     with tenant_context(county):
         build_demo_tree(center=(120.17, 30.24))
         department = Department.objects.order_by("code").first()
@@ -233,7 +225,6 @@ def set_up():
                             scope_department=department, acting_user=None)
         create_staff_member(username="township1", password="x" * 12, role=StaffRole.TOWNSHIP_OPERATOR,
                             scope_org_unit=OrgUnit.objects.get(code="T01"), acting_user=None)
-        print(f"setup   migrate + province + city + county took {time.perf_counter() - started:.1f}s", flush=True)
         now = timezone.now()
         started = time.perf_counter()
         cases, events = load_cases(now)

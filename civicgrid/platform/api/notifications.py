@@ -58,12 +58,9 @@ class NotificationListView(CaseAPIView):
     def get(self, request):
         filters = NotificationFilters(data=request.query_params)
         filters.is_valid(raise_exception=True)
-        rows = selectors.inbox(request.user)
-        if "since" in filters.validated_data:
-            rows = rows.filter(pk__gt=filters.validated_data["since"]).order_by("pk")
-        if filters.validated_data["unread"]:
-            rows = rows.filter(read_at__isnull=True)
-        self.paginator.unread, _newest = selectors.inbox_state(request.user)
+        rows = selectors.notifications_for(request.user, since=filters.validated_data.get("since"),
+                                           unread=filters.validated_data["unread"])
+        self.paginator.unread = selectors.unread_count(request.user)
         page = self.paginate_queryset(rows)
         return self.get_paginated_response(NotificationOutput(page, many=True).data)
 

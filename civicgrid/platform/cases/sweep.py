@@ -175,7 +175,8 @@ WITH todo AS (
     INSERT INTO {outbox} (topic, payload, created_at, attempts, last_error)
     SELECT 'case.overdue',
            jsonb_build_object('case_id', id, 'number', number, 'status', status, 'version', version,
-                              'schema', %(schema)s::text, 'phase', phase),
+                              'schema', %(schema)s::text, 'phase', phase, 'holding_department', department_id,
+                              'org_path', org_path),
            %(now)s, 0, ''
     FROM swept WHERE mark_accept OR mark_handle
 ), coordinators AS (

@@ -84,15 +84,11 @@ def read_nudges(schema: str, user_id: int, ids: list[int]) -> list[Message]:
 
 
 def case_nudges(schema: str, action: str, payload: dict) -> list[Message]:
-    if "org_path" in payload:
-        department_id, org_path = payload.get("holding_department"), payload["org_path"]
-    else:  # events written without the case's place (the sweep's overdue facts)
-        from civicgrid.platform.cases.models import Case
-
-        place = Case.objects.filter(pk=payload["case_id"]).values("department_id", "org_path").first()
-        if place is None:
-            return []
-        department_id, org_path = place["department_id"], place["org_path"]
+    """Every case event carries where the case is (actions and the sweep write it), so
+    the lists to nudge are known without reading the case."""
+    if "org_path" not in payload:  # an event written before events carried it
+        return []
+    department_id, org_path = payload.get("holding_department"), payload["org_path"]
     message = {"type": "nudge.case", "case": {"id": payload["case_id"], "number": payload.get("number", ""),
                                               "status": payload.get("status", ""), "action": action}}
     groups = groups_for_case(schema, department_id=department_id, org_path=org_path)

@@ -18,6 +18,17 @@ def inbox(user) -> QuerySet[Notification]:
         models.Case(models.When(read_at__isnull=True, then=0), default=1), "-created_at", "-id")
 
 
+def notifications_for(user, *, since: int | None = None, unread: bool = False) -> QuerySet[Notification]:
+    """The user's inbox as the API lists it: unread first, newest first; or, after the id
+    ``since``, oldest first (what a client missed); ``unread`` only the unread ones."""
+    rows = inbox(user) if since is None else Notification.objects.filter(recipient=user, pk__gt=since).order_by("pk")
+    return rows.filter(read_at__isnull=True) if unread else rows
+
+
+def unread_count(user) -> int:
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+
+
 def since(user, after_id: int, limit: int = SINCE_LIMIT) -> list[Notification]:
     """The user's notifications newer than ``after_id``, oldest first (the newest ``limit``)."""
     newest = list(Notification.objects.filter(recipient=user, pk__gt=after_id).select_related("case")

@@ -150,6 +150,9 @@ def test_overdue_facts_are_recorded_once_with_timeline_and_outbox(shangcheng):
         outbox = OutboxEvent.objects.get(topic="case.overdue", payload__case_id=case.pk)
         assert outbox.payload["phase"] == phase and outbox.payload["schema"] == "shangcheng"
         assert outbox.payload["number"] == case.number and outbox.delivered_at is None
+        # Where the case is travels with it: open lists are nudged without reading the case.
+        assert outbox.payload["org_path"] == case.org_path
+        assert outbox.payload["holding_department"] == case.department_id
     assert Case.objects.get(pk=on_time.pk).overdue_marks == []
     assert AuditEntry.objects.filter(action="case.sweep").count() == audit_before + 1
 

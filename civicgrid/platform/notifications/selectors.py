@@ -31,8 +31,7 @@ def unread_count(user) -> int:
 
 def since(user, after_id: int, limit: int = SINCE_LIMIT) -> list[Notification]:
     """The user's notifications newer than ``after_id``, oldest first (the newest ``limit``)."""
-    newest = list(Notification.objects.filter(recipient=user, pk__gt=after_id).select_related("case")
-                  .order_by("-pk")[:limit])
+    newest = list(notifications_for(user, since=after_id).select_related("case").order_by("-pk")[:limit])
     return newest[::-1]
 
 

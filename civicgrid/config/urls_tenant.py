@@ -1,7 +1,10 @@
 """A city's or county's site: the operators' console and the tenant API."""
 
 from django.urls import include, path
+from wagtail.admin import urls as wagtailadmin_urls
+from wagtail.documents import urls as wagtaildocs_urls
 
+from civicgrid.cms import views as cms_views
 from civicgrid.platform.api.urls import tenant_urlpatterns as api_urls
 from civicgrid.platform.console import views as console_views
 from civicgrid.plugins import urls as plugin_urls
@@ -20,7 +23,11 @@ urlpatterns = [
     path("assessment/", include("civicgrid.platform.cases.assessment_urls")),
     path("notifications/", include("civicgrid.platform.notifications.urls")),
     path("open311/v2/", include("civicgrid.platform.api.open311.urls")),
-    path("plugins/", include("civicgrid.plugins.console_urls")),  # a county switches plugins on and off
+    path("plugins/", include("civicgrid.plugins.console_urls")),
+    path("cms/sites/", include("civicgrid.cms.urls")),  # making community sites and their editors
+    path("cms-admin/", include(wagtailadmin_urls)),  # Wagtail's admin, for the tenant's members in a CMS role
+    path("cms-media/<path:name>", cms_views.media, name="cms-media"),
+    path("documents/", include(wagtaildocs_urls)),  # a county switches plugins on and off
     # Each installed plugin's own pages and API, answering 404 where it is switched off.
     *plugin_urls.console_urlpatterns(),
     *plugin_urls.api_urlpatterns(),

@@ -53,3 +53,15 @@ def deliver_unread(*, now: datetime | None = None, batch: int = BATCH) -> int:
             notification.channelled_at = now
             notification.save(update_fields=["channelled_at"])
     return handed
+
+
+def send_code_to_phone(*, phone: str, text: str, reference: str) -> bool:
+    """Text a one-time code to a phone number that belongs to no user (a resident on a
+    community site) through each active channel that can (``send_code``). True when one
+    took it. A channel's failure is logged and skipped like any hook's."""
+    sent = False
+    for plugin_id, channel in tenant_hooks().by_plugin("civicgrid_notification_channels"):
+        send = getattr(channel, "send_code", None)
+        if send is not None and call_as_plugin(plugin_id, send, phone, text, reference):
+            sent = True
+    return sent

@@ -103,3 +103,7 @@ class NotificationChannel(Protocol):
     name: str
 
     def deliver(self, notification, recipient) -> None: ...
+
+    # Optional: ``send_code(phone, text, reference) -> bool`` texts a one-time code to a
+    # phone number that belongs to no user (residents confirming their phone on a
+    # community site); ``reference`` is unique per code, for the channel's idempotency.

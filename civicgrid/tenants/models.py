@@ -61,6 +61,16 @@ class Tenant(TenantMixin):
 
 
 class Domain(DomainMixin):
+    """A host name of a tenant. The console answers on the tenant's own hosts; a
+    community's resident site on a host of its own (``xinhua.shangcheng.localhost``),
+    which resolves the tenant first and then Wagtail's site for the host."""
+
+    class Serves(models.TextChoices):
+        CONSOLE = "console", _("Console and API")
+        COMMUNITY_SITE = "community_site", _("Community site")
+
+    serves = models.CharField(_("serves"), max_length=20, choices=Serves.choices, default=Serves.CONSOLE)
+
     class Meta:
         verbose_name = _("domain")
         verbose_name_plural = _("domains")

@@ -81,9 +81,11 @@ SHARED_APPS = [
     "civicgrid.platform.console",
     "civicgrid.platform.api",  # no models: its management commands (open311)
     "civicgrid.plugins",  # catalog, activations, usage, statements
+    "captcha",  # the server-side challenge on the community sites' public forms
 ]
+# Content types live in public only, beside auth's permissions that point at them: Wagtail's
+# page permissions (in each tenant) refer to both.
 TENANT_APPS = [
-    "django.contrib.contenttypes",
     "civicgrid.platform.org",
     "civicgrid.platform.accounts.staff",
     "civicgrid.platform.registry",
@@ -94,6 +96,18 @@ TENANT_APPS = [
     "civicgrid.platform.notifications",
     "civicgrid.platform.cases",
     "civicgrid.search",
+    # Community home sites: Wagtail and what it needs, in every tenant schema.
+    "taggit",
+    "modelcluster",
+    "wagtail.sites",
+    "wagtail.users",
+    "wagtail.snippets",
+    "wagtail.documents",
+    "wagtail.images",
+    "wagtail.search",
+    "wagtail.admin",
+    "wagtail",
+    "civicgrid.cms",
 ]
 # Installed plugins join the tenant apps (their tables exist in every schema; activation
 # decides behaviour). A plugin that fails to load is listed with its reason, never fatal.
@@ -117,6 +131,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "civicgrid.platform.accounts.middleware.TenantMembershipMiddleware",
+    "civicgrid.cms.middleware.CmsAdminMembershipMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -274,6 +289,44 @@ ELASTICSEARCH_INDEX = os.environ.get("ELASTICSEARCH_INDEX", "civicgrid-cases")
 # A search that takes longer is given up: the page falls back to the database filter.
 CIVICGRID_SEARCH_TIMEOUT_MS = int(os.environ.get("CIVICGRID_SEARCH_TIMEOUT_MS", 3000))
 
+# --- community home sites (Wagtail) ----------------------------------------------
+
+WAGTAIL_SITE_NAME = "CivicGrid"
+WAGTAILADMIN_BASE_URL = os.environ.get("WAGTAILADMIN_BASE_URL", f"http://{CIVICGRID_BASE_DOMAIN}")
+WAGTAILADMIN_LOGIN_URL = "accounts:login"
+WAGTAIL_I18N_ENABLED = False
+WAGTAILADMIN_PERMITTED_LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+# Wagtail's Elasticsearch backend shares index names across tenants; the database backend
+# keeps each tenant's page index in its own schema. Chinese words are cut by jieba before
+# they reach it (civicgrid.cms.words), so its plain "simple" configuration is the right one.
+WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database", "SEARCH_CONFIG": "simple"}}
+WAGTAILIMAGES_IMAGE_MODEL = "cms.SiteImage"
+WAGTAILIMAGES_IMAGE_FORM_BASE = "civicgrid.cms.uploads.CleanImageForm"
+WAGTAILDOCS_DOCUMENT_FORM_BASE = "civicgrid.cms.uploads.CleanDocumentForm"
+WAGTAILIMAGES_EXTENSIONS = ["jpg", "jpeg", "png", "webp"]
+WAGTAILDOCS_EXTENSIONS = ["pdf"]
+WAGTAILDOCS_SERVE_METHOD = "serve_view"  # through a view: files stay under the tenant's prefix
+WAGTAILIMAGES_MAX_UPLOAD_SIZE = 10 * 1024 * 1024
+WAGTAIL_ALLOW_UNICODE_SLUGS = False
+WAGTAIL_ENABLE_UPDATE_CHECK = False  # government networks have no internet
+WAGTAIL_ENABLE_WHATS_NEW_BANNER = False
+WAGTAILADMIN_RICH_TEXT_EDITORS = {
+    "default": {
+        "WIDGET": "wagtail.admin.rich_text.DraftailRichTextArea",
+        "OPTIONS": {"features": ["h2", "h3", "bold", "italic", "ol", "ul", "link", "document-link", "image"]},
+    }
+}
+# The server-side challenge (django-simple-captcha): a sum drawn as an image, answered once.
+CAPTCHA_CHALLENGE_FUNCT = "captcha.helpers.math_challenge"
+CAPTCHA_TIMEOUT = 10  # minutes
+CAPTCHA_LETTER_ROTATION = (-20, 20)
+RATELIMIT_USE_CACHE = "default"
+# django-ratelimit answers 403 through this view: a clear page in the user's language.
+RATELIMIT_VIEW = "civicgrid.cms.views.rate_limited"
+# One-time codes that confirm a resident's phone are sent by the notification channels'
+# ``send_code``; with none able to, they are written to the server log only when this is on.
+CIVICGRID_LOG_PHONE_CODES = os.environ.get("CIVICGRID_LOG_PHONE_CODES", "").lower() == "true"
+
 # --- language and time ------------------------------------------------------
 
 LANGUAGE_CODE = "zh-hans"
@@ -313,6 +366,7 @@ CIVICGRID_ONBOARDING_STEPS: list[str] = [
     "civicgrid.platform.registry.onboarding.seed_care_kinds",
     "civicgrid.platform.cases.onboarding.seed_categories",
     "civicgrid.plugins.actions.enable_for_new_tenant",
+    "civicgrid.cms.actions.prepare_tenant_cms",
 ]
 
 LOGGING = {

@@ -3,3 +3,4 @@
 from .base import *  # noqa: F403
 
 DEBUG = True
+CIVICGRID_LOG_PHONE_CODES = True  # the demo shows residents' one-time codes in the server log

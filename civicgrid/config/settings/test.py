@@ -20,3 +20,4 @@ CELERY_BEAT_SCHEDULE = {}
 
 # A database of its own per run, so two runs on one machine never drop each other's.
 DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}_{os.getpid()}"}  # noqa: F405
+CIVICGRID_LOG_PHONE_CODES = True  # tests read residents' one-time codes from the log

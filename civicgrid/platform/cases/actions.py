@@ -115,6 +115,13 @@ def report_case(*, staff: StaffProfile | None, category: Category | str, title: 
     return case
 
 
+def title_from(description: str, fallback: str, length: int = 60) -> str:
+    """A title for a report that came without one (a resident, an Open311 client): the
+    description's first line, shortened, else ``fallback`` (the category's name)."""
+    first_line = description.strip().splitlines()[0].strip() if description and description.strip() else ""
+    return first_line[:length] or fallback
+
+
 def _leaf(category: Category | str) -> Category:
     if isinstance(category, Category):
         code = category.code

@@ -11,6 +11,8 @@ class StaffRole(models.TextChoices):
     COMMUNITY_OPERATOR = "community_operator", _("Community operator")
     GRID_WORKER = "grid_worker", _("Grid worker")
     AUDITOR = "auditor", _("Auditor")
+    # Writes a community's resident site and nothing else: not a member of the console.
+    COMMUNITY_EDITOR = "community_editor", _("Community site editor")
 
 
 class ScopeKind(models.TextChoices):

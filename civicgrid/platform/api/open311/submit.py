@@ -61,7 +61,7 @@ def submit_request(*, api_key: str, service_code: str, lat: str = "", long: str 
     try:
         with transaction.atomic():
             case = actions.report_case(
-                staff=None, source=Source.OPEN311, category=category, title=_title(description, category.name),
+                staff=None, source=Source.OPEN311, category=category, title=actions.title_from(description, category.name, TITLE_LENGTH),
                 description=description + (MEDIA_LINE + media_url if media_url else ""),
                 latitude=latitude, longitude=longitude, address=address,
                 reporter_name=_full_name(first_name, last_name), reporter_phone=(phone or "").strip(),
@@ -95,11 +95,6 @@ def _valid(validator, value: str) -> bool:
     except ValidationError:
         return False
     return True
-
-
-def _title(description: str, service_name: str) -> str:
-    first_line = description.splitlines()[0].strip() if description else ""
-    return first_line[:TITLE_LENGTH] or service_name
 
 
 def _full_name(first: str, last: str) -> str:

@@ -1,0 +1,193 @@
+"""Making community sites and the people who write them.
+
+A site is made in one transaction across the tenant's schema and public: its page tree
+from the template, the Wagtail ``Site`` on ``<slug>.<county host>``, that host as a
+``Domain`` of the tenant (so the tenant resolves first), a collection for its files,
+an editors' and a moderators' group with page and collection permissions on its tree
+only, and a moderation workflow that sends editors' changes to the moderators.
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.conf import settings
+from django.contrib.auth.models import Group, Permission
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.utils.translation import get_language, override
+from django.utils.translation import gettext as _
+from wagtail.models import (
+    Collection,
+    GroupApprovalTask,
+    GroupCollectionPermission,
+    GroupPagePermission,
+    Locale,
+    Page,
+    Site,
+    Workflow,
+    WorkflowPage,
+    WorkflowTask,
+)
+
+from civicgrid.platform.accounts.staff.models import ScopeKind, StaffProfile, StaffRole
+from civicgrid.platform.audit.actions import record
+from civicgrid.platform.org.models import OrgUnit
+from civicgrid.tenants.models import Domain, Tenant
+
+from .models import CommunitySite
+from .template import site_tree
+
+SLUG = re.compile(r"^[a-z][a-z0-9-]{1,38}[a-z0-9]$")
+EDITOR_PAGE_PERMISSIONS = ("add_page", "change_page")
+MODERATOR_PAGE_PERMISSIONS = ("add_page", "change_page", "publish_page", "lock_page", "unlock_page")
+COLLECTION_PERMISSIONS = {
+    "wagtailimages": ("add_image", "change_image", "choose_image"),
+    "wagtaildocs": ("add_document", "change_document", "choose_document"),
+}
+# County-wide roles that run every site of the tenant (and approve like a moderator).
+CMS_ADMIN_ROLES = (StaffRole.COUNTY_ADMIN,)
+
+
+def prepare_tenant_cms(*, tenant: Tenant, acting_user=None) -> None:
+    """Prepare the community sites' page tree (locale, root page, root collection)"""
+    ensure_cms_roots()
+
+
+def ensure_cms_roots() -> Page:
+    """Wagtail's own data migrations make these rows in the template only; a clone has
+    none, so each tenant gets them here (idempotent). No default site: a host that is
+    not a community's own answers 404, never another community's pages."""
+    language = settings.LANGUAGE_CODE
+    locale, _created = Locale.objects.get_or_create(language_code=language)
+    root = Page.get_first_root_node()
+    if root is None:
+        root = Page.add_root(instance=Page(title="Root", slug="root", locale=locale, live=True))
+    if Collection.get_first_root_node() is None:
+        Collection.add_root(name="Root")
+    return root
+
+
+def _group(name: str, page_codenames, page: Page, collection: Collection) -> Group:
+    group = Group.objects.create(name=name)
+    group.permissions.add(Permission.objects.get(content_type__app_label="wagtailadmin", codename="access_admin"))
+    for codename in page_codenames:
+        GroupPagePermission.objects.create(
+            group=group, page=page, permission=Permission.objects.get(content_type__app_label="wagtailcore",
+                                                                      codename=codename))
+    for app_label, codenames in COLLECTION_PERMISSIONS.items():
+        for codename in codenames:
+            GroupCollectionPermission.objects.create(
+                group=group, collection=collection,
+                permission=Permission.objects.get(content_type__app_label=app_label, codename=codename))
+    return group
+
+
+def validate_site(*, community_code: str, slug: str, tenant: Tenant) -> tuple[OrgUnit | None, str]:
+    errors: dict[str, list[str]] = {}
+    community = OrgUnit.objects.filter(code=community_code, level=OrgUnit.Level.VILLAGE).first()
+    if community is None:
+        errors["community"] = [_("There is no village or community with the code %(code)s.") % {"code": community_code}]
+    elif CommunitySite.objects.filter(community=community).exists():
+        errors["community"] = [_("%(name)s has a site already.") % {"name": community.name}]
+    host = f"{slug}.{tenant.primary_domain}"
+    if not SLUG.match(slug or ""):
+        errors["slug"] = [_("Use 3 to 40 lower-case letters, digits and hyphens, starting with a letter.")]
+    elif CommunitySite.objects.filter(slug=slug).exists() or Domain.objects.filter(domain=host).exists():
+        errors["slug"] = [_("The host name %(host)s is taken.") % {"host": host}]
+    if errors:
+        raise ValidationError(errors)
+    return community, host
+
+
+def create_site(*, community_code: str, slug: str, acting_staff: StaffProfile | None, acting_user=None) -> CommunitySite:
+    """The community's site, made in one step; ValidationError names what is wrong."""
+    tenant = connection.tenant
+    slug = (slug or "").strip().lower()
+    community, host = validate_site(community_code=(community_code or "").strip(), slug=slug, tenant=tenant)
+    if acting_staff is not None and not may_create_site(acting_staff, community):
+        raise ValidationError({"community": [_("You may only make a site for your own community.")]})
+    user = acting_staff.user if acting_staff is not None else acting_user
+    schema = connection.schema_name
+    with transaction.atomic(), override(get_language() or settings.LANGUAGE_CODE):
+        root = ensure_cms_roots()
+        home, children = site_tree(community.name, slug)
+        root.add_child(instance=home)
+        for child in children:
+            home.add_child(instance=child)
+        site = Site.objects.create(hostname=host, port=80, root_page=home, site_name=community.name)
+        Domain.objects.create(domain=host, tenant=tenant, is_primary=False, serves=Domain.Serves.COMMUNITY_SITE)
+        collection = Collection.get_first_root_node().add_child(name=f"{community.name} ({slug})")
+        editors = _group(f"{schema}:{slug}:editors", EDITOR_PAGE_PERMISSIONS, home, collection)
+        moderators = _group(f"{schema}:{slug}:moderators", MODERATOR_PAGE_PERMISSIONS, home, collection)
+        workflow = Workflow.objects.create(name=_("%(name)s: approval") % {"name": community.name})
+        task = GroupApprovalTask.objects.create(name=_("%(name)s: moderators approve") % {"name": community.name})
+        task.groups.set([moderators, cms_admins_group()])
+        WorkflowTask.objects.create(workflow=workflow, task=task, sort_order=0)
+        WorkflowPage.objects.create(workflow=workflow, page=home)
+        community_site = CommunitySite.objects.create(site=site, community=community, slug=slug,
+                                                      collection=collection, editors=editors,
+                                                      moderators=moderators, created_by=user)
+        sync_site_groups()
+        record(action="cms.site_created", actor=user, target=community_site, host=host, community=community.code)
+    return community_site
+
+
+def may_create_site(staff: StaffProfile, community: OrgUnit) -> bool:
+    if staff.role == StaffRole.COUNTY_ADMIN:
+        return True
+    if staff.role in (StaffRole.COMMUNITY_OPERATOR, StaffRole.TOWNSHIP_OPERATOR):
+        unit = staff.scope_org_unit
+        return staff.scope_kind == ScopeKind.ORG_UNIT and unit is not None and community.path.startswith(unit.path)
+    return False
+
+
+def cms_admins_group() -> Group:
+    """The tenant's county admins: every site's pages, files and approvals."""
+    group, created = Group.objects.get_or_create(name=f"{connection.schema_name}:cms:admins")
+    if created:
+        group.permissions.add(Permission.objects.get(content_type__app_label="wagtailadmin",
+                                                     codename="access_admin"))
+    root = ensure_cms_roots()
+    for codename in MODERATOR_PAGE_PERMISSIONS:
+        GroupPagePermission.objects.get_or_create(
+            group=group, page=root,
+            permission=Permission.objects.get(content_type__app_label="wagtailcore", codename=codename))
+    collection = Collection.get_first_root_node()
+    for app_label, codenames in COLLECTION_PERMISSIONS.items():
+        for codename in codenames:
+            GroupCollectionPermission.objects.get_or_create(
+                group=group, collection=collection,
+                permission=Permission.objects.get(content_type__app_label=app_label, codename=codename))
+    return group
+
+
+def sync_site_groups() -> None:
+    """County admins in the admins' group; each community's operators among its site's
+    moderators; its editors among its editors. Run whenever a site or an editor is added."""
+    admins = cms_admins_group()
+    profiles = StaffProfile.objects.filter(is_active=True).select_related("user", "scope_org_unit")
+    sites = list(CommunitySite.objects.select_related("community", "editors", "moderators"))
+    for profile in profiles:
+        if profile.role in CMS_ADMIN_ROLES:
+            profile.user.groups.add(admins)
+        for site in sites:
+            if profile.scope_org_unit_id != site.community_id:
+                continue
+            if profile.role == StaffRole.COMMUNITY_OPERATOR:
+                profile.user.groups.add(site.moderators)
+            elif profile.role == StaffRole.COMMUNITY_EDITOR:
+                profile.user.groups.add(site.editors)
+
+
+def add_editor(*, site: CommunitySite, username: str, full_name: str = "", password: str = "",
+               password_hash: str = "", acting_user=None) -> StaffProfile:
+    """A community editor: writes this site only (its pages and its collection)."""
+    from civicgrid.platform.accounts.actions import create_staff_member
+
+    with transaction.atomic():
+        profile = create_staff_member(username=username, password=password, password_hash=password_hash,
+                                      role=StaffRole.COMMUNITY_EDITOR, full_name=full_name,
+                                      scope_org_unit=site.community, acting_user=acting_user)
+        profile.user.groups.add(site.editors)
+    return profile

@@ -22,7 +22,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
-from django_ratelimit.core import is_ratelimited
+from django_ratelimit.core import get_usage, is_ratelimited
 from wagtail.models import Site
 
 from civicgrid.platform.audit.actions import record
@@ -33,7 +33,7 @@ from civicgrid.platform.registry import protection
 
 from . import phone as phones
 from .forms import CodeForm, PhoneForm, RatingForm, ReportForm, TrackForm, VoteForm
-from .models import CommunitySite, ConsultationVote, ResidentReport, SiteImage, SiteRendition
+from .models import CommunitySite, ConsultationVote, ResidentReport, SiteImage, SiteRendition, TrackPage
 from .selectors import community_grids, masked_text, may_rate, public_timeline, track_key, tracked_case
 
 # (requests, period) per client address unless said otherwise.
@@ -41,16 +41,21 @@ RATES = {
     "phone-send": "5/h",  # and per phone number
     "phone-send-ip": "20/h",
     "phone-confirm": "20/10m",
-    "report": "10/h",
+    "report": "20/h",
+    "report-phone": "5/h",  # accepted reports per confirmed phone
     "track": "30/10m",
     "rate": "10/h",
     "vote": "30/h",
 }
 
 
-def _limited(request, group: str, value: str | None = None) -> bool:
+def _limited(request, group: str, value: str | None = None, *, count: bool = True) -> bool:
+    """Over the limit? ``count`` False only looks (the try is counted later, if it succeeds)."""
     key = "ip" if value is None else (lambda _group, _request: value)
-    return is_ratelimited(request, group=f"cms:{group}", key=key, rate=RATES[group], increment=True)
+    if count:
+        return is_ratelimited(request, group=f"cms:{group}", key=key, rate=RATES[group], increment=True)
+    usage = get_usage(request, group=f"cms:{group}", key=key, rate=RATES[group], increment=False)
+    return usage is not None and usage["count"] >= usage["limit"]  # the next one would be over
 
 
 def _too_many(request):
@@ -135,8 +140,8 @@ def phone(request):
                                                            next=next_url), status=status)
 
 
-def _confirm_first(page):
-    return redirect(f"{reverse('cms-phone')}?{urlencode({'next': page.url})}")
+def _confirm_first(request, page):
+    return redirect(f"{reverse('cms-phone')}?{urlencode({'next': page.get_url(request)})}")
 
 
 # --- reporting ------------------------------------------------------------------------------------
@@ -146,11 +151,12 @@ def report(request, page):
     community = _site_or_404(request)
     number = phones.confirmed_phone(request, community.site)
     if number is None:
-        return _confirm_first(page)
+        return _confirm_first(request, page)
     form, status = ReportForm(), 200
     if request.method == "POST":
         form = ReportForm(request.POST, request.FILES)
-        if _limited(request, "report") or _limited(request, "report", protection.blind_index(number, "phone")):
+        phone_key = protection.blind_index(number, "phone")
+        if _limited(request, "report") or _limited(request, "report-phone", phone_key, count=False):
             return _too_many(request)
         if form.is_valid():
             try:
@@ -159,8 +165,11 @@ def report(request, page):
                 for field, messages in exc.message_dict.items():
                     form.add_error(field if field in form.fields else None, messages)
             else:
+                _limited(request, "report-phone", phone_key)  # counts the accepted report
+                track_page = TrackPage.objects.child_of(page.home()).live().first()
                 track_url = request.build_absolute_uri(
-                    f"{community.site.root_page.url}track/?{urlencode({'code': case.number, 'phone4': number[-4:]})}")
+                    f"{track_page.get_url(request) if track_page else '/track/'}?"
+                    f"{urlencode({'code': case.number, 'phone4': number[-4:]})}")
                 return render(request, "cms/report_done.html", _page_context(
                     page, community=community, case=case, track_url=track_url, qr=qr_svg(track_url)))
         status = 400
@@ -221,10 +230,10 @@ def track(request, page):
                 except case_actions.CaseConflict:
                     pass  # rated a moment ago: the page shows it as it is now
                 query = urlencode({"code": case.number, "phone4": form.cleaned_data["phone4"]})
-                return redirect(f"{page.url}?{query}")
+                return redirect(f"{page.get_url(request)}?{query}")
             status = 400
         track_url = request.build_absolute_uri(
-            f"{page.url}?{urlencode({'code': case.number, 'phone4': form.cleaned_data['phone4']})}")
+            f"{page.get_url(request)}?{urlencode({'code': case.number, 'phone4': form.cleaned_data['phone4']})}")
         context.update(case=case, steps=public_timeline(case), description=masked_text(case.description),
                        rating_form=rating_form, qr=qr_svg(track_url), track_url=track_url)
     return render(request, "cms/track_page.html", context, status=status)
@@ -245,7 +254,7 @@ def consultation(request, page):
     status = 200
     if request.method == "POST":
         if number is None:
-            return _confirm_first(page)
+            return _confirm_first(request, page)
         if _limited(request, "vote"):
             return _too_many(request)
         form = VoteForm(request.POST, options=options)
@@ -261,7 +270,7 @@ def consultation(request, page):
             except IntegrityError:
                 form.add_error(None, _("You have voted in this consultation already."))
             else:
-                return redirect(page.url)
+                return redirect(page.get_url(request))
         status = 400
     counts = {row["option"]: row["n"] for row in
               ConsultationVote.objects.filter(consultation=page).values("option").order_by()
@@ -271,7 +280,7 @@ def consultation(request, page):
                for option in options]
     return render(request, "cms/consultation_page.html", _page_context(
         page, community=community, form=form, voted=voted, confirmed=number is not None, results=results,
-        total=total, phone_url=f"{reverse('cms-phone')}?{urlencode({'next': page.url})}"), status=status)
+        total=total, phone_url=f"{reverse('cms-phone')}?{urlencode({'next': page.get_url(request)})}"), status=status)
 
 
 # --- images --------------------------------------------------------------------------------------------

@@ -48,6 +48,10 @@ STAFF = [
 ]
 
 
+# Counties whose communities publish resident sites in the demo.
+DEMO_SITE_TENANTS = {"shangcheng"}
+
+
 @dataclass
 class DemoAccount:
     site: str
@@ -91,6 +95,14 @@ def seed_demo(*, progress=None) -> list[DemoAccount]:
                 accounts.append(DemoAccount(tenant.primary_domain, username, StaffRole(role).label))
             seed_demo_people(tenant, tree)
             seed_demo_cases(tenant, tree)
+            if tenant.schema_name in DEMO_SITE_TENANTS:
+                from civicgrid.cms.demo import seed_demo_sites
+
+                for community_site in seed_demo_sites(editor_password_hash=password_hash,
+                                                      tenant_schema=tenant.schema_name):
+                    accounts.append(DemoAccount(community_site.host, "—", _("Community site (residents)")))
+                accounts.append(DemoAccount(tenant.primary_domain, f"{tenant.schema_name}_editor",
+                                            StaffRole.COMMUNITY_EDITOR.label))
     if progress:
         progress(len(TENANTS), len(TENANTS), _("done"))
     return accounts

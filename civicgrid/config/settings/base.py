@@ -307,7 +307,6 @@ WAGTAILIMAGES_EXTENSIONS = ["jpg", "jpeg", "png", "webp"]
 WAGTAILDOCS_EXTENSIONS = ["pdf"]
 WAGTAILDOCS_SERVE_METHOD = "serve_view"  # through a view: files stay under the tenant's prefix
 WAGTAILIMAGES_MAX_UPLOAD_SIZE = 10 * 1024 * 1024
-WAGTAIL_ALLOW_UNICODE_SLUGS = False
 WAGTAIL_ENABLE_UPDATE_CHECK = False  # government networks have no internet
 WAGTAIL_ENABLE_WHATS_NEW_BANNER = False
 WAGTAILADMIN_RICH_TEXT_EDITORS = {

@@ -16,6 +16,7 @@ from lxml import html as lxml_html
 # What Draftail writes with the features in WAGTAILADMIN_RICH_TEXT_EDITORS (database format).
 STORED_TAGS = {"p", "h2", "h3", "h4", "b", "i", "strong", "em", "ol", "ul", "li", "a", "br", "embed", "hr"}
 STORED_ATTRIBUTES = {"a": {"href", "linktype", "id"}, "embed": {"embedtype", "id", "format", "alt"}}
+BLOCK_KEY = "data-block-key"  # Draftail's key on each block element
 SAFE_SCHEMES = ("http:", "https:", "mailto:", "tel:")
 
 # What the rendered HTML may hold (after Wagtail expanded links and image embeds).
@@ -38,7 +39,7 @@ def refuse_unsafe_markup(value: str) -> None:
                 problems.append(f"<{tag}>")
                 continue
             for name, attribute in element.attrib.items():
-                if name not in STORED_ATTRIBUTES.get(tag, set()):
+                if name not in STORED_ATTRIBUTES.get(tag, set()) and name != BLOCK_KEY:
                     problems.append(f"{tag}[{name}]")
                 elif name == "href" and ":" in attribute.split("/")[0] and not attribute.strip().lower().startswith(SAFE_SCHEMES):
                     problems.append(f"href={attribute[:30]}")

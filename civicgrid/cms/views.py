@@ -312,3 +312,9 @@ def _is_site_member(request) -> bool:
     from civicgrid.platform.accounts.selectors import staff_profile_for
 
     return staff_profile_for(request.user, site_editors=True) is not None
+
+
+def not_found(request, exception=None):
+    """404 on a community's host, in the site's own frame when the host has a site."""
+    community = _community(request)
+    return render(request, "cms/not_found.html", _site_context(community) if community else {}, status=404)

@@ -15,3 +15,4 @@ urlpatterns = [
     path("documents/", include(wagtaildocs_urls)),
     path("", include(wagtail_urls)),
 ]
+handler404 = "civicgrid.cms.views.not_found"

@@ -49,12 +49,18 @@ class SitePage(Page):
     has_forms = False
 
     def full_clean(self, *args, **kwargs):
+        """Rich text is checked on every save, whatever road it came by (the admin's
+        blocks check it too, with the message beside the field)."""
         for field in self._meta.concrete_fields:
-            if isinstance(field, RichTextField):
-                try:
+            try:
+                if isinstance(field, RichTextField):
                     refuse_unsafe_markup(getattr(self, field.attname))
-                except ValidationError as exc:
-                    raise ValidationError({field.name: exc.messages}) from exc
+                elif isinstance(field, StreamField):
+                    for block in getattr(self, field.attname):
+                        if isinstance(block.block, blocks.RichTextBlock):
+                            refuse_unsafe_markup(block.value.source)
+            except ValidationError as exc:
+                raise ValidationError({field.name: exc.messages}) from exc
         super().full_clean(*args, **kwargs)
 
     def serve(self, request, *args, **kwargs):

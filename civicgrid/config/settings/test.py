@@ -21,3 +21,8 @@ CELERY_BEAT_SCHEDULE = {}
 # A database of its own per run, so two runs on one machine never drop each other's.
 DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}_{os.getpid()}"}  # noqa: F405
 CIVICGRID_LOG_PHONE_CODES = True  # tests read residents' one-time codes from the log
+# A cache of its own per run: Redis outlives the test database, and an entry from an earlier
+# run (Wagtail's renditions, site root paths) would name rows that no longer exist.
+# Set once in the environment, so servers and workers a test starts share the run's cache.
+os.environ.setdefault("CIVICGRID_TEST_CACHE_PREFIX", f"cg-test-{os.getpid()}")
+CACHES["default"]["KEY_PREFIX"] = os.environ["CIVICGRID_TEST_CACHE_PREFIX"]  # noqa: F405

@@ -48,20 +48,28 @@ def collected_access_tests() -> dict[str, str]:
     return found
 
 
-def walk(patterns):
+# Wagtail's admin is one route here: a middleware admits only the tenant's members in a CMS
+# role to everything under its prefix, and Wagtail's permissions decide within it.
+WAGTAIL_ADMIN_PREFIX = "cms-admin/"
+
+
+def walk(patterns, prefix=""):
     for pattern in patterns:
         if hasattr(pattern, "url_patterns"):
-            yield from walk(pattern.url_patterns)
+            yield from walk(pattern.url_patterns, prefix + str(pattern.pattern))
         else:
-            yield pattern
+            yield prefix, pattern
 
 
 def all_routes():
     from civicgrid.platform.notifications.routing import websocket_urlpatterns
 
-    for conf in ("civicgrid.config.urls_public", "civicgrid.config.urls_tenant"):
-        for pattern in walk(get_resolver(conf).url_patterns):
-            yield pattern.name, pattern.callback
+    for conf in ("civicgrid.config.urls_public", "civicgrid.config.urls_tenant", "civicgrid.config.urls_site"):
+        for prefix, pattern in walk(get_resolver(conf).url_patterns):
+            if prefix.startswith(WAGTAIL_ADMIN_PREFIX):
+                yield "wagtail-admin", pattern.callback
+            else:
+                yield pattern.name, pattern.callback
     for pattern in websocket_urlpatterns:
         yield "websocket:notifications", pattern.callback
 

@@ -129,6 +129,9 @@ def create_site(*, community_code: str, slug: str, acting_staff: StaffProfile | 
                                                       collection=collection, editors=editors,
                                                       moderators=moderators, created_by=user)
         sync_site_groups()
+        # Wagtail cleared its cached root paths when the site was saved; a request that
+        # cached them again before this commits would not know the new site.
+        transaction.on_commit(Site.clear_site_root_paths_cache)
         record(action="cms.site_created", actor=user, target=community_site, host=host, community=community.code)
     return community_site
 

@@ -7,3 +7,15 @@ class CmsConfig(AppConfig):
     label = "cms"
     verbose_name = _("Community sites")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        # Wagtail's admin API declares no permissions of its own; the project's default
+        # (DenyAll) would break its choosers. Declare who may use it, as every API view must.
+        from wagtail.admin.api.views import PagesAdminAPIViewSet
+        from wagtail.documents.api.admin.views import DocumentsAdminAPIViewSet
+        from wagtail.images.api.admin.views import ImagesAdminAPIViewSet
+
+        from civicgrid.platform.api.permissions import IsCmsMember
+
+        for viewset in (PagesAdminAPIViewSet, ImagesAdminAPIViewSet, DocumentsAdminAPIViewSet):
+            viewset.permission_classes = [IsCmsMember]

@@ -8,8 +8,13 @@ from .models import CommunitySite
 
 @hooks.register("before_serve_document")
 def only_this_sites_documents(document, request):
-    """On a community's host only its own collection's documents are served."""
+    """On a community's host only its own collection's documents are served; on the
+    county's host only to the members who work on the sites."""
     if getattr(request.tenant, "domain_serves", "") != "community_site":
+        from civicgrid.platform.accounts.selectors import staff_profile_for
+
+        if staff_profile_for(request.user, site_editors=True) is None:
+            raise Http404
         return None
     from wagtail.models import Site
 

@@ -1,6 +1,7 @@
 """A city's or county's site: the operators' console and the tenant API."""
 
-from django.urls import include, path
+from django.urls import include, path, re_path
+from wagtail import views as wagtail_views
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
@@ -18,16 +19,16 @@ urlpatterns = [
     path("registry/imports/", include("civicgrid.platform.registry.imports.urls")),
     path("registry/verify/", include("civicgrid.platform.registry.verification.urls")),
     path("cases/", include("civicgrid.platform.cases.urls")),
-    path("r/", include("civicgrid.platform.cases.public_urls")),
-    path("categories/", include("civicgrid.platform.cases.catalog_urls")),  # the reporter's link: no sign-in
+    path("r/", include("civicgrid.platform.cases.public_urls")),  # the reporter's link: no sign-in
+    path("categories/", include("civicgrid.platform.cases.catalog_urls")),
     path("assessment/", include("civicgrid.platform.cases.assessment_urls")),
     path("notifications/", include("civicgrid.platform.notifications.urls")),
     path("open311/v2/", include("civicgrid.platform.api.open311.urls")),
-    path("plugins/", include("civicgrid.plugins.console_urls")),
+    path("plugins/", include("civicgrid.plugins.console_urls")),  # a county switches plugins on and off
     path("cms/sites/", include("civicgrid.cms.urls")),  # making community sites and their editors
     path("cms-admin/", include(wagtailadmin_urls)),  # Wagtail's admin, for the tenant's members in a CMS role
     path("cms-media/<path:name>", cms_views.media, name="cms-media"),
-    path("documents/", include(wagtaildocs_urls)),  # a county switches plugins on and off
+    path("documents/", include(wagtaildocs_urls)),
     # Each installed plugin's own pages and API, answering 404 where it is switched off.
     *plugin_urls.console_urlpatterns(),
     *plugin_urls.api_urlpatterns(),
@@ -40,4 +41,7 @@ urlpatterns = [
     path("", include("civicgrid.platform.api.notifications_urls")),
     path("", include("civicgrid.platform.api.assessment_urls")),
     path("", include("civicgrid.platform.api.catalog_urls")),
+    # Last: Wagtail's page route, so page URLs can be built here (the editor's "view live" links
+    # to a community's host). This host has no Wagtail site, so it serves no page: 404.
+    re_path(r"^((?:[\w\-]+/)*)$", wagtail_views.serve, name="wagtail_serve"),
 ]

@@ -351,6 +351,8 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "CivicGrid API",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The platform's API only: Wagtail's admin API is the editor's own plumbing.
+    "PREPROCESSING_HOOKS": ["civicgrid.platform.api.schema.platform_endpoints_only"],
     "ENUM_NAME_OVERRIDES": {
         "PlaceKindEnum": "civicgrid.platform.registry.models.Place.Kind",
         "OrganisationKindEnum": "civicgrid.platform.registry.models.Organisation.Kind",

@@ -38,3 +38,15 @@ class IsTenantStaff(_NotFoundUnlessAllowed):
 class IsProvincialAdmin(_NotFoundUnlessAllowed):
     def allowed(self, request) -> bool:
         return request.tenant.schema_name == "public" and request.user.province_role == ProvinceRole.PROVINCIAL_ADMIN
+
+
+class IsCmsMember(_NotFoundUnlessAllowed):
+    """Wagtail's admin API (its page, image and document choosers): the tenant's members
+    in a CMS role, the same people the admin's middleware lets in."""
+
+    def allowed(self, request) -> bool:
+        from civicgrid.cms.middleware import CMS_ROLES
+        from civicgrid.platform.accounts.selectors import staff_profile_for
+
+        profile = staff_profile_for(request.user, site_editors=True)
+        return profile is not None and profile.role in CMS_ROLES

@@ -15,8 +15,8 @@ from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.utils.translation import get_language, override
 from django.utils.translation import gettext as _
+from django.utils.translation import override
 from wagtail.models import (
     Collection,
     GroupApprovalTask,
@@ -109,7 +109,8 @@ def create_site(*, community_code: str, slug: str, acting_staff: StaffProfile | 
         raise ValidationError({"community": [_("You may only make a site for your own community.")]})
     user = acting_staff.user if acting_staff is not None else acting_user
     schema = connection.schema_name
-    with transaction.atomic(), override(get_language() or settings.LANGUAGE_CODE):
+    # Residents read the site in the installation's language, whoever made it in whichever.
+    with transaction.atomic(), override(settings.LANGUAGE_CODE):
         root = ensure_cms_roots()
         home, children = site_tree(community.name, slug)
         root.add_child(instance=home)

@@ -32,4 +32,4 @@ def may_sign_in_here(user: User) -> bool:
     """Province users sign in on the province site; staff only on their own tenant's."""
     if in_public_schema():
         return bool(user.province_role) and user.home_tenant_id is None
-    return staff_profile_for(user) is not None
+    return staff_profile_for(user, site_editors=True) is not None  # editors sign in for the CMS

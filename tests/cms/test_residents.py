@@ -13,9 +13,11 @@ from django_tenants.utils import tenant_context
 from civicgrid.cms.models import ConsultationPage, ConsultationVote, PhoneCode, ResidentReport
 from civicgrid.platform.cases import actions
 from civicgrid.platform.cases.models import Attachment, Case, Source, Status
+from civicgrid.plugins import actions as plugin_actions
 from tests.platform.cases.test_workflow import handler, staff
+from tests.plugins.test_core import published  # noqa: F401 -- the sample plugins, published
 
-from .helpers import challenge_answer, confirm_phone, jpeg, new_phone, resident, sent_codes, site
+from .helpers import challenge_answer, confirm_phone, jpeg, new_phone, resident, site
 
 XINGFU, HEPING = "xingfu.shangcheng.localhost", "heping.shangcheng.localhost"
 IN_XINGFU = {"latitude": "30.245", "longitude": "120.175"}  # inside T01-C01-G01
@@ -118,10 +120,10 @@ def test_guessing_tracking_pairs_is_rate_limited(world, sites):
     assert set(answers[:30]) == {404} and answers[30:] == [429, 429]
 
 
-def test_a_wrong_code_or_challenge_confirms_nothing_and_guesses_run_out(world, sites):
+def test_a_wrong_code_or_challenge_confirms_nothing_and_guesses_run_out(world, sites, code_log):
+    log = code_log
     phone = new_phone()
     client = resident(XINGFU)
-    log = sent_codes()
     page = client.get("/phone/").content.decode()
     refused = client.post("/phone/", {"step": "send", "phone": phone, "challenge_0": re.search(
         r'name="challenge_0" value="([0-9a-f]+)"', page).group(1), "challenge_1": "999999"})
@@ -190,7 +192,7 @@ def test_one_vote_per_confirmed_phone(world, sites):
         options = list(consultation.options.all())
     url = consultation.url_path[len(home.url_path) - 1:]
     client = resident(XINGFU)
-    assert "confirm" in client.get(url).content.decode().lower() or "确认" in client.get(url).content.decode()
+    assert 'href="/phone/?next=' in client.get(url).content.decode()  # confirm your phone to vote
     assert client.post(url, {"option": options[0].pk}).status_code == 302  # to the phone first
     confirm_phone(client, new_phone(), next_url=url)
     assert client.post(url, {"option": options[0].pk}).status_code == 302
@@ -201,3 +203,21 @@ def test_one_vote_per_confirmed_phone(world, sites):
         assert mine.option_id == options[0].pk
     results = client.get(url).content.decode()
     assert 'value="100"' in results or "<meter" in results
+
+
+def test_codes_go_out_through_a_channel_that_can_text_a_number(published, sites, code_log):  # noqa: F811
+    import sample_plugin.hooks
+
+    plugin_actions.enable_plugin(tenant=published.shangcheng, plugin_id="sample", acting_user=None)
+    codes = sample_plugin.hooks.CODES
+    codes.clear()
+    log = code_log
+    client, phone = resident(XINGFU), new_phone()
+    sent = client.post("/phone/", {"step": "send", "phone": phone,
+                                   **challenge_answer(client.get("/phone/").content.decode())})
+    assert sent.status_code == 200 and not log.codes  # sent by the channel, not written to the log
+    [(schema, to, text, reference)] = codes
+    assert schema == "shangcheng" and to == phone and reference.startswith("shangcheng-code-")
+    code = re.search(r"\d{6}", text).group(0)
+    assert client.post("/phone/", {"step": "confirm", "phone": phone, "code": code}).status_code == 302
+    codes.clear()

@@ -51,6 +51,19 @@ class AcmeSmsChannel:
                 meter("sms", idempotency_key=f"notification:{notification.pk}", plugin=PLUGIN_ID)
 
 
+    def send_code(self, phone: str, text: str, reference: str) -> bool:
+        """A resident's one-time code for a community site: texted to a number that
+        belongs to no user, in the resident's request. Billed once per ``reference``
+        (the core's unique reference for the code); False when the gateway refused it."""
+        try:
+            send_sms(to=phone, text=text, reference=reference)
+        except GatewayError as exc:
+            logger.warning("acme_sms: code %s not sent: %s", reference, exc)
+            return False
+        meter("sms", idempotency_key=f"code:{reference}", plugin=PLUGIN_ID)
+        return True
+
+
 def phone_for(user) -> tuple[str | None, str]:
     """The user's registered phone in this tenant and its masked form (None, "" if none)."""
     found = SmsRecipient.objects.filter(user=user).first()

@@ -109,3 +109,16 @@ def test_phones_are_kept_encrypted_and_only_for_the_countys_own_staff(notificati
     with pytest.raises(ValidationError):  # a user of another county is nobody here
         register_phone(world.user("yuhang_operator"), PHONE)
     assert SmsRecipient.objects.count() == 1
+
+
+def test_a_residents_one_time_code_is_texted_and_billed_once(notification, gateway, world):
+    channel = AcmeSmsChannel()
+    with tenant_context(world.shangcheng):
+        assert channel.send_code(PHONE, "您的验证码是123456", "shangcheng-code-7")
+        [received] = gateway.requests
+        assert received.body == {"to": PHONE, "text": "您的验证码是123456", "reference": "shangcheng-code-7"}
+        usage = UsageRecord.objects.filter(plugin_id="acme_sms", idempotency_key="code:shangcheng-code-7")
+        assert usage.count() == 1
+        gateway.status = 503
+        assert not channel.send_code(PHONE, "again", "shangcheng-code-8")
+        assert not UsageRecord.objects.filter(idempotency_key="code:shangcheng-code-8").exists()

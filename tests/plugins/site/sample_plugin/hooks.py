@@ -18,6 +18,7 @@ from . import views
 from .models import HeardEvent
 
 DELIVERED: list[tuple[str, int]] = []  # (schema, notification id): what the channel was asked to send
+CODES: list[tuple[str, str, str, str]] = []  # (schema, phone, text, reference): residents' one-time codes
 JOBS_RUN: list[str] = []
 
 
@@ -83,6 +84,12 @@ class RecordingChannel:
         from django.db import connection
 
         DELIVERED.append((connection.schema_name, notification.pk))
+
+    def send_code(self, phone, text, reference):
+        from django.db import connection
+
+        CODES.append((connection.schema_name, phone, text, reference))
+        return True
 
 
 @hookimpl

@@ -27,11 +27,16 @@ def chromium():
     sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed (pip install playwright)")
 
     @contextmanager
-    def open_page(*, locale="zh-CN"):
+    def open_page(*, locale="zh-CN", viewport=None, mobile=False):
+        """``viewport`` a {"width", "height"} dict (a desk's 1280 × 900 unless given);
+        ``mobile`` makes it a phone: the page's meta viewport honoured, touch events."""
+        options = {"locale": locale, "viewport": viewport or {"width": 1280, "height": 900}}
+        if mobile:
+            options.update(is_mobile=True, has_touch=True)
         with sync_api.sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, timeout=30_000)
             try:
-                context = browser.new_context(locale=locale, viewport={"width": 1280, "height": 900})
+                context = browser.new_context(**options)
                 page = context.new_page()
                 page.set_default_timeout(15_000)
                 page.set_default_navigation_timeout(15_000)

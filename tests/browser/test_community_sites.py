@@ -301,11 +301,6 @@ def test_a_resident_reports_from_a_phone_and_follows_the_case(chromium, committe
         assert ResidentReport.objects.get(case=case).site.hostname == f"{SLUG}.shangcheng.localhost"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "application bug: civicgrid/cms/static/cms/site.css sets `.grid-map text { font-size: 11px }`, which "
-    "overrides the font-size pick.js gives each label in the map's own units (degrees, a viewBox about "
-    "0.02 high): every grid's name is drawn some 1000 times the map's size and paints the whole map dark "
-    "blue, so a resident sees no grids to tap"))
 def test_the_grid_map_shows_the_communitys_grids_on_a_phone(chromium, xingfu, site_server, code_log):
     base = f"http://{SLUG}.shangcheng.localhost:{site_server}"
     with chromium(viewport=PHONE, mobile=True) as page:

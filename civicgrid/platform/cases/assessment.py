@@ -101,7 +101,7 @@ from django.db.models.functions import Cast, JSONObject
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from civicgrid.platform.accounts.staff.models import StaffProfile, StaffRole
 from civicgrid.platform.org.models import Department, OrgUnit
@@ -140,7 +140,7 @@ LABELS = {
     "on_time_handling": gettext_lazy("On-time handling"),
     "satisfaction": gettext_lazy("Satisfaction"),
     "reopen_rate": gettext_lazy("Reopen rate"),
-    "reports": gettext_lazy("Reports"),
+    "reports": pgettext_lazy("assessment figure", "Reports"),  # a context: Wagtail's menu says "Reports" too
     "accepted_share": gettext_lazy("Reports accepted"),
     "yellow_cards": gettext_lazy("Yellow cards"),
     "red_cards": gettext_lazy("Red cards"),

@@ -27,6 +27,10 @@ class User(AbstractUser):
     def __str__(self):
         return self.full_name or self.username
 
+    def get_full_name(self) -> str:
+        """Chinese names are one field, not first and last (Wagtail's admin shows this)."""
+        return self.full_name or super().get_full_name() or self.username
+
     @property
     def is_provincial_admin(self) -> bool:
         return self.is_active and self.province_role == ProvinceRole.PROVINCIAL_ADMIN

@@ -73,6 +73,19 @@ _NAME_CHECKS = [
                 r"t\.column_name=s\.column_name AND t\.table_schema = quote_ident\(in_schema\) AND "
                 r"column_name = v_colrec\.column_name\);"),
      "v_cnt1 := CASE WHEN v_colrec.column_name ~ '[A-Z]' THEN 1 ELSE 0 END;", 1),
+    # Giving each cloned index its template name back joined pg_indexes with itself over the
+    # whole database per table: the indexes of the one table, found by its oid, are enough.
+    (re.compile(r"SELECT old\.indexname, new\.indexname\s+FROM pg_indexes old, pg_indexes new\s+"
+                r"WHERE old\.schemaname = source_schema\s+AND new\.schemaname = dest_schema\s+"
+                r"AND old\.tablename = new\.tablename\s+AND old\.tablename = tblname\s+"),
+     "SELECT old.indexname, new.indexname "
+     "FROM (SELECT i.relname AS indexname, pg_get_indexdef(i.oid) AS indexdef FROM pg_index x "
+     "JOIN pg_class i ON i.oid = x.indexrelid "
+     "WHERE x.indrelid = (quote_ident(source_schema) || '.' || quote_ident(tblname))::regclass) old, "
+     "(SELECT i.relname AS indexname, pg_get_indexdef(i.oid) AS indexdef FROM pg_index x "
+     "JOIN pg_class i ON i.oid = x.indexrelid "
+     "WHERE x.indrelid = (quote_ident(dest_schema) || '.' || quote_ident(tblname))::regclass) new "
+     "WHERE TRUE ", 2),
 ]
 
 

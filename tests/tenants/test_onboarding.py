@@ -162,3 +162,4 @@ def test_the_clone_function_checks_names_without_reading_the_whole_catalogue():
         "-- SELECT count(*) INTO v_cnt1 FROM information_schema.tables t WHERE EXISTS (SELECT REGEXP_MATCHES(s.table_name", "")
     assert sql.count("v_cnt1 := CASE WHEN in_table ~ '[A-Z]' THEN 1 ELSE 0 END;") == 2
     assert sql.count("v_cnt1 := CASE WHEN v_colrec.column_name ~ '[A-Z]' THEN 1 ELSE 0 END;") == 1
+    assert "FROM pg_indexes old, pg_indexes new" not in sql and sql.count("::regclass) new WHERE TRUE") == 2

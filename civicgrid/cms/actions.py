@@ -50,7 +50,7 @@ CMS_ADMIN_ROLES = (StaffRole.COUNTY_ADMIN,)
 
 
 def prepare_tenant_cms(*, tenant: Tenant, acting_user=None) -> None:
-    """Prepare the community sites' page tree (locale, root page, root collection)"""
+    """preparing the community sites' page tree (locale, root page, root collection)"""
     ensure_cms_roots()
 
 

@@ -69,15 +69,17 @@ def ensure_cms_roots() -> Page:
 
 
 def _group(name: str, page_codenames, page: Page, collection: Collection) -> Group:
-    group = Group.objects.create(name=name)
+    """The group named ``name`` (made if missing) with admin access, ``page_codenames`` on
+    ``page``'s tree and the file permissions on ``collection``. Idempotent."""
+    group, _created = Group.objects.get_or_create(name=name)
     group.permissions.add(Permission.objects.get(content_type__app_label="wagtailadmin", codename="access_admin"))
     for codename in page_codenames:
-        GroupPagePermission.objects.create(
+        GroupPagePermission.objects.get_or_create(
             group=group, page=page, permission=Permission.objects.get(content_type__app_label="wagtailcore",
                                                                       codename=codename))
     for app_label, codenames in COLLECTION_PERMISSIONS.items():
         for codename in codenames:
-            GroupCollectionPermission.objects.create(
+            GroupCollectionPermission.objects.get_or_create(
                 group=group, collection=collection,
                 permission=Permission.objects.get(content_type__app_label=app_label, codename=codename))
     return group
@@ -148,22 +150,8 @@ def may_create_site(staff: StaffProfile, community: OrgUnit) -> bool:
 
 def cms_admins_group() -> Group:
     """The tenant's county admins: every site's pages, files and approvals."""
-    group, created = Group.objects.get_or_create(name=f"{connection.schema_name}:cms:admins")
-    if created:
-        group.permissions.add(Permission.objects.get(content_type__app_label="wagtailadmin",
-                                                     codename="access_admin"))
-    root = ensure_cms_roots()
-    for codename in MODERATOR_PAGE_PERMISSIONS:
-        GroupPagePermission.objects.get_or_create(
-            group=group, page=root,
-            permission=Permission.objects.get(content_type__app_label="wagtailcore", codename=codename))
-    collection = Collection.get_first_root_node()
-    for app_label, codenames in COLLECTION_PERMISSIONS.items():
-        for codename in codenames:
-            GroupCollectionPermission.objects.get_or_create(
-                group=group, collection=collection,
-                permission=Permission.objects.get(content_type__app_label=app_label, codename=codename))
-    return group
+    return _group(f"{connection.schema_name}:cms:admins", MODERATOR_PAGE_PERMISSIONS, ensure_cms_roots(),
+                  Collection.get_first_root_node())
 
 
 def sync_site_groups() -> None:

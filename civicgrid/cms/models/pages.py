@@ -225,8 +225,9 @@ class ServiceGuidePage(SitePage):
         return super().serve(request, *args, **kwargs)
 
 
-class ReportPage(SitePage):
-    """报事: the resident's report form; the form itself is ``cms.views.report``."""
+class ResidentFormPage(SitePage):
+    """A page of the site's tree whose body is one of ``cms.views``' forms (``view``), under
+    an introduction editors may change. Its slug is what residents' links rely on."""
 
     intro = RichTextField(_("introduction"), blank=True)
     content_panels = Page.content_panels + [FieldPanel("intro")]
@@ -234,33 +235,33 @@ class ReportPage(SitePage):
     subpage_types: list[str] = []
     has_forms = True
     max_count_per_parent = 1
+    view = ""  # the name of the function in cms.views
+
+    class Meta:
+        abstract = True
+
+    def serve(self, request, *args, **kwargs):
+        from civicgrid.cms import views
+
+        return cache_headers(request, getattr(views, self.view)(request, self), private=True)
+
+
+class ReportPage(ResidentFormPage):
+    """报事: the resident's report form."""
+
+    view = "report"
 
     class Meta:
         verbose_name = _("report a problem")
 
-    def serve(self, request, *args, **kwargs):
-        from civicgrid.cms.views import report
 
-        return cache_headers(request, report(request, self), private=True)
-
-
-class TrackPage(SitePage):
+class TrackPage(ResidentFormPage):
     """查询: a case followed like a parcel, by tracking number and the phone's last four digits."""
 
-    intro = RichTextField(_("introduction"), blank=True)
-    content_panels = Page.content_panels + [FieldPanel("intro")]
-    parent_page_types = ["cms.HomePage"]
-    subpage_types: list[str] = []
-    has_forms = True
-    max_count_per_parent = 1
+    view = "track"
 
     class Meta:
         verbose_name = _("track a report")
-
-    def serve(self, request, *args, **kwargs):
-        from civicgrid.cms.views import track
-
-        return cache_headers(request, track(request, self), private=True)
 
 
 class ConsultationIndexPage(SitePage):

@@ -155,21 +155,35 @@ def cms_admins_group() -> Group:
 
 
 def sync_site_groups() -> None:
-    """County admins in the admins' group; each community's operators among its site's
-    moderators; its editors among its editors. Run whenever a site or an editor is added."""
-    admins = cms_admins_group()
-    profiles = StaffProfile.objects.filter(is_active=True).select_related("user", "scope_org_unit")
+    """Every member's site groups as their role and area say (see ``sync_member``). Run
+    when a site is made; members made or changed later are synced by a signal."""
     sites = list(CommunitySite.objects.select_related("community", "editors", "moderators"))
-    for profile in profiles:
+    for profile in StaffProfile.objects.select_related("user", "scope_org_unit"):
+        sync_member(profile, sites=sites)
+
+
+def sync_member(profile: StaffProfile, *, sites: list[CommunitySite] | None = None) -> None:
+    """County admins in the county's admins' group; township and community operators among
+    the moderators of the sites in their area; editors among their community's editors.
+    Out of every other site group of this tenant (a role or area changed, a member left)."""
+    if sites is None:
+        sites = list(CommunitySite.objects.select_related("community", "editors", "moderators"))
+    wanted: set[int] = set()
+    if profile.is_active:
         if profile.role in CMS_ADMIN_ROLES:
-            profile.user.groups.add(admins)
+            wanted.add(cms_admins_group().pk)
+        area = profile.scope_org_unit.path if profile.scope_kind == ScopeKind.ORG_UNIT and profile.scope_org_unit else None
         for site in sites:
-            if profile.scope_org_unit_id != site.community_id:
+            if area is None or not site.community.path.startswith(area):
                 continue
-            if profile.role == StaffRole.COMMUNITY_OPERATOR:
-                profile.user.groups.add(site.moderators)
+            if profile.role in (StaffRole.COMMUNITY_OPERATOR, StaffRole.TOWNSHIP_OPERATOR):
+                wanted.add(site.moderators_id)
             elif profile.role == StaffRole.COMMUNITY_EDITOR:
-                profile.user.groups.add(site.editors)
+                wanted.add(site.editors_id)
+    ours = Group.objects.filter(name__startswith=f"{connection.schema_name}:")
+    current = set(profile.user.groups.filter(pk__in=ours).values_list("pk", flat=True))
+    profile.user.groups.remove(*(current - wanted))
+    profile.user.groups.add(*(wanted - current))
 
 
 def add_editor(*, site: CommunitySite, username: str, full_name: str = "", password: str = "",
@@ -181,5 +195,5 @@ def add_editor(*, site: CommunitySite, username: str, full_name: str = "", passw
         profile = create_staff_member(username=username, password=password, password_hash=password_hash,
                                       role=StaffRole.COMMUNITY_EDITOR, full_name=full_name,
                                       scope_org_unit=site.community, acting_user=acting_user)
-        profile.user.groups.add(site.editors)
+        sync_member(profile)
     return profile

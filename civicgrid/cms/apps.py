@@ -19,3 +19,12 @@ class CmsConfig(AppConfig):
 
         for viewset in (PagesAdminAPIViewSet, ImagesAdminAPIViewSet, DocumentsAdminAPIViewSet):
             viewset.permission_classes = [IsCmsMember]
+
+        # A member made, moved or switched off joins or leaves the site groups at once.
+        from django.db.models.signals import post_save
+
+        from civicgrid.platform.accounts.staff.models import StaffProfile
+
+        from .signals import staff_profile_saved
+
+        post_save.connect(staff_profile_saved, sender=StaffProfile, dispatch_uid="cms-site-groups")

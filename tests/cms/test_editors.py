@@ -20,7 +20,7 @@ from civicgrid.cms import actions
 from civicgrid.cms.models import ArticleIndexPage, ArticlePage, SiteImage
 from civicgrid.platform.accounts.actions import create_staff_member
 from civicgrid.platform.accounts.models import User
-from civicgrid.platform.accounts.staff.models import StaffRole
+from civicgrid.platform.accounts.staff.models import StaffProfile, StaffRole
 from civicgrid.platform.org.models import OrgUnit
 
 from .helpers import jpeg, resident, site
@@ -245,3 +245,26 @@ def test_documents_are_served_only_on_their_own_site(world, sites):
                                                     "collection": xingfu.collection_id}).status_code == 200
     with tenant_context(world.shangcheng):
         assert not Document.objects.filter(title="假PDF").exists()
+
+
+def test_members_join_and_leave_the_site_groups_as_their_role_and_area_change(world, sites):
+    xingfu, heping = sites
+    with tenant_context(world.shangcheng):
+        township = create_staff_member(username="t01_operator", password="x" * 12,
+                                       role=StaffRole.TOWNSHIP_OPERATOR,
+                                       scope_org_unit=OrgUnit.objects.get(code="T01"), acting_user=None)
+        groups = set(township.user.groups.values_list("pk", flat=True))
+        assert {xingfu.moderators_id, heping.moderators_id} <= groups  # both communities are in T01
+        assert xingfu.editors_id not in groups
+        operator = User.objects.get(username="xingfu_operator")
+        profile = StaffProfile.objects.get(user=operator)
+        assert operator.groups.filter(pk=xingfu.moderators_id).exists()
+        profile.scope_org_unit = OrgUnit.objects.get(code="T01-C02")  # moved to 和平社区
+        profile.save()
+        assert not operator.groups.filter(pk=xingfu.moderators_id).exists()
+        assert operator.groups.filter(pk=heping.moderators_id).exists()
+        profile.is_active = False
+        profile.save()
+        assert not operator.groups.filter(name__startswith="shangcheng:").exists()
+    moved = signed_in("t01_operator")
+    assert moved.get(reverse("wagtailadmin_pages:edit", args=(heping.site.root_page_id,))).status_code == 200

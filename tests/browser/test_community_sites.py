@@ -392,7 +392,7 @@ def test_an_editors_notice_is_published_through_moderation(chromium, committed, 
             expect(page.locator("main")).not_to_contain_text(NOTICE_TITLE)
             sign_in_to_the_editor(page, console, MODERATOR)
             review = page.locator("#awaiting-review-content tr").filter(has_text=NOTICE_TITLE)
-            expect(review).to_contain_text(EDITOR)  # submitted by
+            expect(review).to_contain_text("社区编辑")  # submitted by: the editor, by full name
             page.screenshot(path=str(SHOTS / "community-site-moderator-review.png"), full_page=True)
             review.locator(".w-dropdown__toggle").click()
             with page.expect_navigation(url=f"{console}/cms-admin/"):  # approve, no comment: back here

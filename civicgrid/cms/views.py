@@ -6,6 +6,7 @@ number that does not exist."""
 
 from __future__ import annotations
 
+import logging
 import mimetypes
 
 import segno
@@ -36,6 +37,8 @@ from .forms import CodeForm, PhoneForm, RatingForm, ReportForm, TrackForm, VoteF
 from .models import CommunitySite, ConsultationVote, ResidentReport, SiteImage, SiteRendition, TrackPage
 from .selectors import community_grids, masked_text, may_rate, public_timeline, track_key, tracked_case
 
+logger = logging.getLogger(__name__)
+
 # (requests, period) per client address unless said otherwise.
 RATES = {
     "phone-send": "5/h",  # and per phone number
@@ -50,11 +53,17 @@ RATES = {
 
 
 def _limited(request, group: str, value: str | None = None, *, count: bool = True) -> bool:
-    """Over the limit? ``count`` False only looks (the try is counted later, if it succeeds)."""
+    """Over the limit? ``count`` False only looks (the try is counted later, if it succeeds).
+    With Redis down the limits are not kept (the challenge still is): a resident's report
+    is taken rather than refused for a fault of ours."""
     key = "ip" if value is None else (lambda _group, _request: value)
-    if count:
-        return is_ratelimited(request, group=f"cms:{group}", key=key, rate=RATES[group], increment=True)
-    usage = get_usage(request, group=f"cms:{group}", key=key, rate=RATES[group], increment=False)
+    try:
+        if count:
+            return is_ratelimited(request, group=f"cms:{group}", key=key, rate=RATES[group], increment=True)
+        usage = get_usage(request, group=f"cms:{group}", key=key, rate=RATES[group], increment=False)
+    except Exception:
+        logger.warning("rate limit %s not kept: the cache is unavailable", group, exc_info=True)
+        return False
     return usage is not None and usage["count"] >= usage["limit"]  # the next one would be over
 
 

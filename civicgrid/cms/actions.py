@@ -169,6 +169,8 @@ def sync_member(profile: StaffProfile, *, sites: list[CommunitySite] | None = No
     if sites is None:
         sites = list(CommunitySite.objects.select_related("community", "editors", "moderators"))
     wanted: set[int] = set()
+    if not sites and not profile.user.groups.exists():
+        return  # no site yet (a county being onboarded): nothing to join, nothing to leave
     if profile.is_active:
         if profile.role in CMS_ADMIN_ROLES:
             wanted.add(cms_admins_group().pk)

@@ -27,7 +27,7 @@ from civicgrid.platform.audit.actions import record
 
 from . import progress as job_progress
 from .models import Domain, OnboardingJob, Tenant
-from .schemas import TemplateBehind, clone_template, ensure_template_current, refresh_catalog_statistics
+from .schemas import TemplateBehind, clone_template, ensure_template_current
 from .validation import schema_for_domain, validate_onboarding
 
 logger = logging.getLogger(__name__)
@@ -117,8 +117,6 @@ def onboard_tenant(
         ensure_template_current()
     except TemplateBehind as exc:
         raise OnboardingRefused({"__all__": [_("The template schema is behind; run `civicgrid migrate` first. (%(detail)s)") % {"detail": exc}]}) from exc
-
-    refresh_catalog_statistics()  # before the transaction: its locks are brief and taken alone
 
     generated_password = None
     if not (admin_password or admin_password_hash):

@@ -117,28 +117,6 @@ def clone_function_installed() -> bool:
         return cursor.fetchone() is not None
 
 
-# The catalog tables clone_schema() reads table by table. Their statistics go stale as
-# tenants add thousands of rows to them; autovacuum refreshes them where it runs, but not
-# on a server where it is off, and there each clone got slower than the one before
-# (0.77 s for the first county, 1.27 s for the twentieth).
-CATALOG_TABLES = ("pg_class", "pg_attribute", "pg_index", "pg_constraint", "pg_namespace", "pg_depend",
-                  "pg_type", "pg_attrdef", "pg_sequence", "pg_trigger")
-
-
-def refresh_catalog_statistics() -> None:
-    """ANALYZE those catalog tables that changed by a fifth since last analysed (what
-    autovacuum would do): most onboardings analyse nothing, every few some, in tens of
-    milliseconds. Where the database user may not (not a superuser), PostgreSQL skips
-    each with a warning, and nothing fails."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT relname FROM pg_stat_sys_tables WHERE schemaname = 'pg_catalog' AND relname = ANY(%s)"
-            " AND n_mod_since_analyze > 0.2 * GREATEST(n_live_tup, 1000)", [list(CATALOG_TABLES)])
-        stale = [name for (name,) in cursor.fetchall()]
-        if stale:
-            cursor.execute("ANALYZE " + ", ".join(f"pg_catalog.{name}" for name in stale))
-
-
 def clone_template(new_schema: str) -> None:
     """Clone the template's structure (no rows) into ``new_schema`` and mark its
     migrations applied. Runs inside the caller's transaction: a rollback drops it all."""

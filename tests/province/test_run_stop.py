@@ -218,3 +218,30 @@ def test_sigterm_to_the_group_at_any_moment_stops_the_embedded_servers(tmp_path)
             run.process.wait(10)
         kill(servers(data) + (run.group() if run else []))
     assert not leaks, leaks
+
+
+def test_a_data_directory_initdb_did_not_finish_is_started_afresh(tmp_path):
+    """A stop during initdb kills it half-way (it runs as another user, without our signal
+    mask) and leaves files behind; the next start clears them instead of refusing."""
+    from civicgrid.config.embedded import _discard_unfinished_cluster
+
+    unfinished = tmp_path / "unfinished"
+    (unfinished / "base").mkdir(parents=True)
+    (unfinished / "PG_VERSION").write_text("18\n")
+    (unfinished / "postgresql.conf").write_text("")
+    _discard_unfinished_cluster(unfinished)
+    assert not unfinished.exists()
+
+    finished = tmp_path / "finished"
+    (finished / "global").mkdir(parents=True)
+    (finished / "global" / "pg_control").write_bytes(b"x")
+    for oid in ("1", "4", "5", "16384"):
+        (finished / "base" / oid).mkdir(parents=True)
+    _discard_unfinished_cluster(finished)
+    assert (finished / "base" / "16384").is_dir()  # a cluster with data is never touched
+
+    running = tmp_path / "running"
+    running.mkdir()
+    (running / "postmaster.pid").write_text("1\n")
+    _discard_unfinished_cluster(running)
+    assert (running / "postmaster.pid").exists()

@@ -199,3 +199,57 @@ def add_editor(*, site: CommunitySite, username: str, full_name: str = "", passw
                                       scope_org_unit=site.community, acting_user=acting_user)
         sync_member(profile)
     return profile
+
+
+# --- what residents do -------------------------------------------------------------------------
+
+
+def report_from_site(*, community: CommunitySite, phone: str, category: str, description: str,
+                     latitude: float | None, longitude: float | None, address: str, photos, name: str = "",
+                     anonymous: bool = False):
+    """A resident's report on a community site: the case (through the engine's
+    ``report_case``, source ``resident_site``), its photos and the site's record of it
+    (the tracking key), together or not at all. ``phone`` is the confirmed one;
+    an anonymous report keeps neither it nor the name on the case."""
+    from civicgrid.platform.cases import actions as case_actions
+    from civicgrid.platform.cases import attachments
+    from civicgrid.platform.cases.models import Source
+
+    from .models import ResidentReport
+    from .selectors import track_key
+
+    cleaned = attachments.clean_all(photos)  # a refused photo refuses the report before anything is stored
+    description = (description or "").strip()
+    with transaction.atomic():
+        case = case_actions.report_case(
+            staff=None, category=category, title=case_actions.title_from(description, ""), description=description,
+            source=Source.RESIDENT_SITE, latitude=latitude, longitude=longitude, address=(address or "").strip(),
+            reporter_name="" if anonymous else (name or "").strip(), reporter_phone="" if anonymous else phone,
+            actor=None)
+        ResidentReport.objects.create(case=case, site=community.site, anonymous=anonymous,
+                                      track_key=track_key(case.number, phone[-4:]))
+        record(action="cms.resident_report", target=case, number=case.number, site=community.slug,
+               anonymous=anonymous)
+        attachments.store_clean(case=case, files=cleaned, actor=None,
+                                event=case.events.filter(action="report").first())
+    return case
+
+
+def vote(*, consultation, option_id: int, phone: str):
+    """One vote of a confirmed phone in an open consultation; ValidationError otherwise."""
+    from django.db import IntegrityError
+
+    from civicgrid.platform.registry import protection
+
+    from .models import ConsultationVote
+
+    if not consultation.is_open:
+        raise ValidationError(_("This consultation has closed."))
+    if not consultation.options.filter(pk=option_id).exists():
+        raise ValidationError({"option": [_("Choose one of the options.")]})
+    try:
+        with transaction.atomic():
+            return ConsultationVote.objects.create(consultation=consultation, option_id=option_id,
+                                                   phone_index=protection.blind_index(phone, "phone"))
+    except IntegrityError as exc:  # the unique constraint: one vote per phone
+        raise ValidationError(_("You have voted in this consultation already.")) from exc

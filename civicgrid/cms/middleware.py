@@ -1,13 +1,8 @@
 from django.http import Http404
 
-from civicgrid.platform.accounts.selectors import staff_profile_for
-from civicgrid.platform.accounts.staff.models import StaffRole
+from .selectors import cms_member
 
 ADMIN_PREFIX = "/cms-admin/"
-# Who may open Wagtail's admin here at all; what each may touch there is Wagtail's page
-# and collection permissions, granted per site by ``cms.actions``.
-CMS_ROLES = {StaffRole.COUNTY_ADMIN, StaffRole.TOWNSHIP_OPERATOR, StaffRole.COMMUNITY_OPERATOR,
-             StaffRole.COMMUNITY_EDITOR}
 
 
 class CmsAdminMembershipMiddleware:
@@ -19,8 +14,6 @@ class CmsAdminMembershipMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if request.path.startswith(ADMIN_PREFIX) and request.user.is_authenticated:
-            profile = staff_profile_for(request.user, site_editors=True)
-            if profile is None or profile.role not in CMS_ROLES:
-                raise Http404
+        if request.path.startswith(ADMIN_PREFIX) and request.user.is_authenticated and cms_member(request.user) is None:
+            raise Http404
         return self.get_response(request)

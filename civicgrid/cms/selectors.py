@@ -13,6 +13,7 @@ from datetime import datetime
 from django.conf import settings
 from django.core.cache import cache
 from django.core.paginator import Paginator
+from django.db.models import Count
 from django.utils.translation import gettext_lazy as _l
 from wagtail.models import Site
 
@@ -73,11 +74,28 @@ def search_services(index_page, query: str):
     return pages.search(words, operator="and", order_by_relevance=True)
 
 
-def site_for_request(request) -> CommunitySite | None:
-    site = Site.find_for_request(request)
-    if site is None:
-        return None
-    return CommunitySite.objects.select_related("site", "community").filter(site=site).first()
+def community_for_request(request) -> CommunitySite | None:
+    """The community site the request's host serves (Wagtail's site for the host), once per request."""
+    if not hasattr(request, "_community_site"):
+        site = Site.find_for_request(request)
+        request._community_site = (CommunitySite.objects.select_related("site", "community").filter(site=site).first()
+                                   if site is not None else None)
+    return request._community_site
+
+
+def on_community_host(request) -> bool:
+    return getattr(request.tenant, "domain_serves", "") == "community_site"
+
+
+def cms_member(user):
+    """The user's membership of this tenant if it is in a CMS role (who may work on the
+    sites), else None. Wagtail's permissions then decide what they may touch."""
+    from civicgrid.platform.accounts.selectors import staff_profile_for
+
+    from .roles import CMS_ROLES
+
+    profile = staff_profile_for(user, site_editors=True)
+    return profile if profile is not None and profile.role in CMS_ROLES else None
 
 
 def community_grids(site: CommunitySite) -> list[dict]:
@@ -177,3 +195,21 @@ def masked_text(text: str) -> str:
 
 def may_rate(case: Case) -> bool:
     return case.status == Status.HANDLED and case.rating is None
+
+
+def consultation_results(consultation, options) -> tuple[list[tuple], int]:
+    """(option, votes, per cent) for each option, and the total."""
+    from .models import ConsultationVote
+
+    counts = dict(ConsultationVote.objects.filter(consultation=consultation).values("option").order_by()
+                  .annotate(n=Count("pk")).values_list("option", "n"))
+    total = sum(counts.values())
+    return [(option, counts.get(option.pk, 0), round(100 * counts.get(option.pk, 0) / total) if total else 0)
+            for option in options], total
+
+
+def has_voted(consultation, phone: str | None) -> bool:
+    from .models import ConsultationVote
+
+    return bool(phone) and ConsultationVote.objects.filter(
+        consultation=consultation, phone_index=protection.blind_index(phone, "phone")).exists()

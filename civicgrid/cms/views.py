@@ -12,30 +12,35 @@ import mimetypes
 import segno
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
-from django.db import IntegrityError, transaction
-from django.db.models import Count
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.safestring import mark_safe
-from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 from django_ratelimit.core import get_usage, is_ratelimited
-from wagtail.models import Site
 
-from civicgrid.platform.audit.actions import record
 from civicgrid.platform.cases import actions as case_actions
-from civicgrid.platform.cases import attachments
-from civicgrid.platform.cases.models import Source
 from civicgrid.platform.registry import protection
 
+from . import actions
 from . import phone as phones
 from .forms import CodeForm, PhoneForm, RatingForm, ReportForm, TrackForm, VoteForm
-from .models import CommunitySite, ConsultationVote, ResidentReport, SiteImage, SiteRendition, TrackPage
-from .selectors import community_grids, masked_text, may_rate, public_timeline, track_key, tracked_case
+from .models import CommunitySite, SiteImage, SiteRendition, TrackPage
+from .selectors import (
+    cms_member,
+    community_for_request,
+    community_grids,
+    consultation_results,
+    has_voted,
+    masked_text,
+    may_rate,
+    on_community_host,
+    public_timeline,
+    tracked_case,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +73,7 @@ def _limited(request, group: str, value: str | None = None, *, count: bool = Tru
 
 
 def _too_many(request):
-    community = _community(request)
+    community = community_for_request(request)
     return render(request, "cms/rate_limited.html", _site_context(community) if community else {}, status=429)
 
 
@@ -76,15 +81,8 @@ def rate_limited(request, exception=None):
     return _too_many(request)
 
 
-def _community(request) -> CommunitySite | None:
-    site = Site.find_for_request(request)
-    if site is None:
-        return None
-    return CommunitySite.objects.select_related("site", "community").filter(site=site).first()
-
-
 def _site_or_404(request) -> CommunitySite:
-    community = _community(request)
+    community = community_for_request(request)
     if community is None:
         raise Http404
     return community
@@ -96,10 +94,8 @@ def _site_context(community: CommunitySite, **extra) -> dict:
     return {"community": community, "home": home, "sections": home.get_children().live(), "page": None, **extra}
 
 
-def _page_context(page, **extra) -> dict:
-    home = page.home()
-    return {"page": page, "self": page, "home": home,
-            "sections": home.get_children().live() if home else [], **extra}
+def _page_context(request, page, **extra) -> dict:
+    return {**page.get_context(request), **extra}
 
 
 def qr_svg(url: str) -> str:
@@ -168,8 +164,12 @@ def report(request, page):
         if _limited(request, "report") or _limited(request, "report-phone", phone_key, count=False):
             return _too_many(request)
         if form.is_valid():
+            data = form.cleaned_data
             try:
-                case = _report(request, community, form.cleaned_data, number)
+                case = actions.report_from_site(
+                    community=community, phone=number, category=data["category"], description=data["description"],
+                    latitude=data["latitude"], longitude=data["longitude"], address=data["address"],
+                    photos=data["photos"], name=data["name"], anonymous=data["anonymous"])
             except ValidationError as exc:
                 for field, messages in exc.message_dict.items():
                     form.add_error(field if field in form.fields else None, messages)
@@ -180,34 +180,12 @@ def report(request, page):
                     f"{track_page.get_url(request) if track_page else '/track/'}?"
                     f"{urlencode({'code': case.number, 'phone4': number[-4:]})}")
                 return render(request, "cms/report_done.html", _page_context(
-                    page, community=community, case=case, track_url=track_url, qr=qr_svg(track_url)))
+                    request, page, community=community, case=case, track_url=track_url, qr=qr_svg(track_url)))
         status = 400
     return render(request, "cms/report_page.html", _page_context(
-        page, community=community, form=form, phone_masked=protection.mask_phone(number),
+        request, page, community=community, form=form, phone_masked=protection.mask_phone(number),
         grids=community_grids(community),
         photos_dropped=status == 400 and bool(request.FILES.getlist("photos"))), status=status)
-
-
-def _report(request, community: CommunitySite, data: dict, number: str):
-    """The case, its photos and the site's record of it together, or nothing at all."""
-    photos = attachments.clean_all(data["photos"])  # a refused photo refuses the report before anything is stored
-    category = data["category"]
-    description = data["description"].strip()
-    anonymous = data["anonymous"]
-    with transaction.atomic():
-        case = case_actions.report_case(
-            staff=None, category=category, title=case_actions.title_from(description, ""),
-            description=description, source=Source.RESIDENT_SITE, latitude=data["latitude"],
-            longitude=data["longitude"], address=data["address"].strip(),
-            reporter_name="" if anonymous else data["name"].strip(), reporter_phone="" if anonymous else number,
-            actor=None)
-        ResidentReport.objects.create(case=case, site=community.site, anonymous=anonymous,
-                                      track_key=track_key(case.number, number[-4:]))
-        record(action="cms.resident_report", target=case, number=case.number, site=community.slug,
-               anonymous=anonymous)
-        attachments.store_clean(case=case, files=photos, actor=None,
-                                event=case.events.filter(action="report").first())
-    return case
 
 
 # --- tracking and rating ----------------------------------------------------------------------------
@@ -217,7 +195,7 @@ def track(request, page):
     community = _site_or_404(request)
     source = request.POST if request.method == "POST" else request.GET
     form = TrackForm(source) if "code" in source else TrackForm()
-    context = _page_context(page, community=community, form=form)
+    context = _page_context(request, page, community=community, form=form)
     status = 200
     if form.is_bound:
         if _limited(request, "track"):
@@ -256,10 +234,6 @@ def consultation(request, page):
     number = phones.confirmed_phone(request, community.site)
     options = list(page.options.all())
     form = VoteForm(options=options)
-    voted = False
-    index = protection.blind_index(number, "phone") if number else None
-    if index:
-        voted = ConsultationVote.objects.filter(consultation=page, phone_index=index).exists()
     status = 200
     if request.method == "POST":
         if number is None:
@@ -267,29 +241,19 @@ def consultation(request, page):
         if _limited(request, "vote"):
             return _too_many(request)
         form = VoteForm(request.POST, options=options)
-        if not page.is_open:
-            form.add_error(None, _("This consultation has closed."))
-        elif voted:
-            form.add_error(None, _("You have voted in this consultation already."))
-        elif form.is_valid():
+        if form.is_valid():
             try:
-                with transaction.atomic():
-                    ConsultationVote.objects.create(consultation=page, option_id=form.cleaned_data["option"],
-                                                    phone_index=index)
-            except IntegrityError:
-                form.add_error(None, _("You have voted in this consultation already."))
+                actions.vote(consultation=page, option_id=form.cleaned_data["option"], phone=number)
+            except ValidationError as exc:
+                form.add_error(None, exc.messages)
             else:
                 return redirect(page.get_url(request))
         status = 400
-    counts = {row["option"]: row["n"] for row in
-              ConsultationVote.objects.filter(consultation=page).values("option").order_by()
-              .annotate(n=Count("pk"))}
-    total = sum(counts.values())
-    results = [(option, counts.get(option.pk, 0), round(100 * counts.get(option.pk, 0) / total) if total else 0)
-               for option in options]
+    results, total = consultation_results(page, options)
     return render(request, "cms/consultation_page.html", _page_context(
-        page, community=community, form=form, voted=voted, confirmed=number is not None, results=results,
-        total=total, phone_url=f"{reverse('cms-phone')}?{urlencode({'next': page.get_url(request)})}"), status=status)
+        request, page, community=community, form=form, voted=has_voted(page, number), confirmed=number is not None,
+        results=results, total=total, phone_url=f"{reverse('cms-phone')}?{urlencode({'next': page.get_url(request)})}"),
+        status=status)
 
 
 # --- images --------------------------------------------------------------------------------------------
@@ -302,11 +266,11 @@ def media(request, name: str):
     image = rendition.image if rendition else SiteImage.objects.filter(file=name).first()
     if image is None:
         raise Http404
-    if getattr(request.tenant, "domain_serves", "") == "community_site":
-        community = _community(request)
+    if on_community_host(request):
+        community = community_for_request(request)
         if community is None or image.collection_id != community.collection_id:
             raise Http404
-    elif not getattr(request, "staff", None) and not _is_site_member(request):
+    elif cms_member(request.user) is None:
         raise Http404
     try:
         handle = default_storage.open(name)
@@ -317,13 +281,7 @@ def media(request, name: str):
     return response
 
 
-def _is_site_member(request) -> bool:
-    from civicgrid.platform.accounts.selectors import staff_profile_for
-
-    return staff_profile_for(request.user, site_editors=True) is not None
-
-
 def not_found(request, exception=None):
     """404 on a community's host, in the site's own frame when the host has a site."""
-    community = _community(request)
+    community = community_for_request(request)
     return render(request, "cms/not_found.html", _site_context(community) if community else {}, status=404)

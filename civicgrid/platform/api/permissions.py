@@ -45,8 +45,6 @@ class IsCmsMember(_NotFoundUnlessAllowed):
     in a CMS role, the same people the admin's middleware lets in."""
 
     def allowed(self, request) -> bool:
-        from civicgrid.cms.middleware import CMS_ROLES
-        from civicgrid.platform.accounts.selectors import staff_profile_for
+        from civicgrid.cms.selectors import cms_member
 
-        profile = staff_profile_for(request.user, site_editors=True)
-        return profile is not None and profile.role in CMS_ROLES
+        return cms_member(request.user) is not None

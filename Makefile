@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run test lint messages clean-data
+.PHONY: run test lint messages clean-data vendor-assets
 
 $(BIN)/civicgrid: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,3 +28,14 @@ messages: $(BIN)/civicgrid
 
 clean-data:
 	rm -rf .civicgrid
+
+# The console's browser libraries are committed (a government network has no CDN and a
+# newcomer may have no Node.js); this refreshes them from the npm registry at the
+# versions pinned in assets/package.json.
+VENDOR := civicgrid/platform/console/static/vendor
+vendor-assets:
+	cd assets && npm install --no-audit --no-fund --ignore-scripts
+	cp assets/node_modules/htmx.org/dist/htmx.min.js assets/node_modules/htmx.org/LICENSE $(VENDOR)/htmx/
+	cp assets/node_modules/leaflet/dist/leaflet.js assets/node_modules/leaflet/dist/leaflet.css assets/node_modules/leaflet/LICENSE $(VENDOR)/leaflet/
+	cp assets/node_modules/leaflet/dist/images/* $(VENDOR)/leaflet/images/
+	cp assets/node_modules/echarts/dist/echarts.min.js assets/node_modules/echarts/LICENSE assets/node_modules/echarts/NOTICE $(VENDOR)/echarts/

@@ -26,10 +26,41 @@ def django_db_setup(request, django_test_environment, django_db_blocker):
     with django_db_blocker.unblock():
         config = setup_databases(verbosity=0, interactive=False, aliases={"default"})
         pytest.world = build_world()
+        give_world_authenticators()
     yield
     with django_db_blocker.unblock():
         connection.set_schema_to_public()
         teardown_databases(config, verbosity=0)
+
+
+def give_world_authenticators():
+    from civicgrid.platform.accounts.models import User
+    from tests.two_factor import give_authenticator
+
+    for user in User.objects.all():
+        give_authenticator(user)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _force_login_passes_second_factor():
+    """``force_login`` skips the password, so it skips the second factor too; the pages of
+    the second factor are tested by signing in through them (tests/platform/accounts)."""
+    from django.test import Client
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from tests.two_factor import give_authenticator, verify_session
+
+    original = Client.force_login
+
+    def force_login(self, user, backend=None):
+        original(self, user, backend)
+        if not TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+            give_authenticator(user)
+        verify_session(self)
+
+    Client.force_login = force_login
+    yield
+    Client.force_login = original
 
 
 @pytest.fixture

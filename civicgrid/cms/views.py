@@ -6,7 +6,6 @@ number that does not exist."""
 
 from __future__ import annotations
 
-import logging
 import mimetypes
 
 import segno
@@ -20,10 +19,10 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
-from django_ratelimit.core import get_usage, is_ratelimited
 
 from civicgrid.platform.cases import actions as case_actions
 from civicgrid.platform.registry import protection
+from civicgrid.platform.security.ratelimits import over_limit
 
 from . import actions
 from . import phone as phones
@@ -42,8 +41,6 @@ from .selectors import (
     tracked_case,
 )
 
-logger = logging.getLogger(__name__)
-
 # (requests, period) per client address unless said otherwise.
 RATES = {
     "phone-send": "5/h",  # and per phone number
@@ -58,18 +55,7 @@ RATES = {
 
 
 def _limited(request, group: str, value: str | None = None, *, count: bool = True) -> bool:
-    """Over the limit? ``count`` False only looks (the try is counted later, if it succeeds).
-    With Redis down the limits are not kept (the challenge still is): a resident's report
-    is taken rather than refused for a fault of ours."""
-    key = "ip" if value is None else (lambda _group, _request: value)
-    try:
-        if count:
-            return is_ratelimited(request, group=f"cms:{group}", key=key, rate=RATES[group], increment=True)
-        usage = get_usage(request, group=f"cms:{group}", key=key, rate=RATES[group], increment=False)
-    except Exception:
-        logger.warning("rate limit %s not kept: the cache is unavailable", group, exc_info=True)
-        return False
-    return usage is not None and usage["count"] >= usage["limit"]  # the next one would be over
+    return over_limit(request, group=f"cms:{group}", rate=RATES[group], value=value, count=count)
 
 
 def _too_many(request):

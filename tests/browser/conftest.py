@@ -51,3 +51,19 @@ def chromium():
                 browser.close()
 
     return open_page
+
+
+def sign_in(page, base: str, username: str, password: str, *, next_path: str = "") -> None:
+    """The sign-in page, then the second-factor page for the roles that have one (the
+    test world's authenticators have known keys: ``tests.two_factor``)."""
+    from tests.two_factor import next_code
+
+    page.goto(f"{base}/accounts/login/" + (f"?next={next_path}" if next_path else ""))
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("form.stacked button[type=submit]")
+    page.wait_for_url(lambda url: "/accounts/login/" not in url)
+    if "/accounts/two-factor/" in page.url:
+        page.fill("#id_code", next_code(username))
+        page.click("form.stacked button[type=submit]")
+        page.wait_for_url(lambda url: "/accounts/two-factor/" not in url)

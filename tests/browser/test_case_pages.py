@@ -19,6 +19,7 @@ from civicgrid.platform.accounts.models import User
 from civicgrid.platform.accounts.staff.models import StaffProfile, StaffRole
 from civicgrid.platform.cases.models import Attachment, Case, Status
 from civicgrid.platform.org.models import Department
+from tests.browser.conftest import sign_in as browser_sign_in
 from tests.world import PASSWORD
 
 pytestmark = pytest.mark.slow
@@ -42,11 +43,7 @@ def photo_jpeg() -> bytes:
 
 
 def sign_in(page, base, username):
-    page.goto(f"{base}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("form.stacked button[type=submit]")
-    page.wait_for_url(lambda url: "/accounts/login/" not in url)
+    browser_sign_in(page, base, username, PASSWORD)
 
 
 def discard_cases(world, title):

@@ -6,6 +6,7 @@ import re
 import pytest
 
 from civicgrid.tenants.models import Domain, OnboardingJob, Tenant
+from tests.browser.conftest import sign_in as browser_sign_in
 from tests.world import PASSWORD, discard_tenant
 
 pytestmark = pytest.mark.slow
@@ -15,11 +16,7 @@ JOB_TIMEOUT = 90_000  # ms: the worker clones the template schema
 
 
 def sign_in(page, base):
-    page.goto(f"{base}/accounts/login/")
-    page.fill("#id_username", "prov_admin")
-    page.fill("#id_password", PASSWORD)
-    page.click("form.stacked button[type=submit]")
-    page.wait_for_url(lambda url: "/accounts/login/" not in url)
+    browser_sign_in(page, base, "prov_admin", PASSWORD)
     page.goto(f"{base}/province/")
     expect(page.locator("form.stacked #id_division_code")).to_be_visible()
 

@@ -6,6 +6,7 @@ Production settings refuse all three defaults.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -82,6 +83,11 @@ SHARED_APPS = [
     "civicgrid.platform.api",  # no models: its management commands (open311)
     "civicgrid.plugins",  # catalog, activations, usage, statements
     "captcha",  # the server-side challenge on the community sites' public forms
+    # Sign-in: lockout after failures, and a second factor (TOTP, with recovery codes).
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
 ]
 # Content types live in public only, beside auth's permissions that point at them: Wagtail's
 # page permissions (in each tenant) refer to both.
@@ -119,6 +125,42 @@ AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "/"
 
+# --- sign-in (等保 level 3: lockout, a second factor, password rules, idle timeout) ---
+
+# Axes first: a locked-out account is refused before its password is even checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Five wrong passwords lock the account for 30 minutes, from any address (an attacker
+# spreading guesses over many addresses is stopped too); a success clears the count.
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=30)
+# Not by address: a township office signs in from behind one NAT address, and five typos
+# there would lock out everyone in it (axes.W006 says so; the per-address limit on the
+# sign-in form is a rate limit instead, not a lockout).
+AXES_LOCKOUT_PARAMETERS = ["username"]
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+AXES_ENABLE_ADMIN = False
+AXES_VERBOSE = False
+OTP_TOTP_ISSUER = "CivicGrid"
+# Each wrong code doubles the wait before the next try (django-otp's throttling).
+OTP_TOTP_THROTTLE_FACTOR = 1
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "civicgrid.platform.accounts.passwords.CharacterClassesValidator"},
+]
+# A session ends after 30 idle minutes, after 12 hours whatever happens, and with the browser.
+SESSION_IDLE_TIMEOUT = timedelta(minutes=30)
+SESSION_COOKIE_AGE = 12 * 3600
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
+
 MIDDLEWARE = [
     "civicgrid.tenants.middleware.TenantFromHostMiddleware",
     # 400 for a NUL character in any text of the request (PostgreSQL refuses NUL in text).
@@ -130,10 +172,16 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "civicgrid.platform.accounts.middleware.IdleSessionTimeoutMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "civicgrid.platform.accounts.middleware.TenantMembershipMiddleware",
+    # Whoever must have a second factor sees nothing but its pages until it is given.
+    "civicgrid.platform.accounts.middleware.SecondFactorMiddleware",
     "civicgrid.cms.middleware.CmsAdminMembershipMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as axes asks: it turns a lockout raised by the backend into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 TEMPLATES = [
@@ -341,7 +389,7 @@ USE_TZ = True
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.BasicAuthentication",
+        "civicgrid.platform.api.authentication.PasswordOnlyBasicAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["civicgrid.platform.api.permissions.DenyAll"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

@@ -1,12 +1,18 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from .forms import SiteAuthenticationForm
+from . import two_factor_views, views
 
 app_name = "accounts"
 
 urlpatterns = [
-    path("login/", auth_views.LoginView.as_view(authentication_form=SiteAuthenticationForm,
-                                                template_name="accounts/login.html"), name="login"),
+    path("login/", views.SignInView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("two-factor/", two_factor_views.verify_page, name="two-factor-verify"),
+    path("two-factor/enrol/", two_factor_views.enrol_page, name="two-factor-enrol"),
+    path("password/", auth_views.PasswordChangeView.as_view(template_name="accounts/password_change.html",
+                                                            success_url="/accounts/password/done/"),
+         name="password-change"),
+    path("password/done/", auth_views.PasswordChangeDoneView.as_view(template_name="accounts/password_changed.html"),
+         name="password-changed"),
 ]

@@ -20,6 +20,7 @@ from urllib.parse import parse_qs
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from civicgrid.platform.accounts.second_factor import needs_second_factor, passed_in_session
 from civicgrid.platform.accounts.selectors import staff_profile_for
 from civicgrid.tenants.asgi import in_tenant_schema
 
@@ -99,8 +100,13 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
 
     @in_tenant_schema
     def member_groups(self) -> list[str] | None:
-        staff = staff_profile_for(self.scope["user"])
-        return None if staff is None else groups_for(self.scope["tenant"].schema_name, staff)
+        """None for an outsider, and for a member whose session has not passed its second factor."""
+        user = self.scope["user"]
+        staff = staff_profile_for(user)
+        if staff is None or (needs_second_factor(user, staff)
+                             and not passed_in_session(user, self.scope.get("session"))):
+            return None
+        return groups_for(self.scope["tenant"].schema_name, staff)
 
     @in_tenant_schema
     def inbox(self, since: int | None) -> tuple[int, int, list[dict]]:

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Model, Prefetch, Q, QuerySet
 from django.http import Http404
 
-from civicgrid.platform.accounts.staff.models import StaffProfile, StaffRole
+from civicgrid.platform.accounts.staff.models import PERSONAL_DATA_ROLES, StaffProfile, StaffRole
 from civicgrid.platform.org.models import OrgUnit
 from civicgrid.platform.org.selectors import unit_subtree_filter
 
@@ -16,7 +16,7 @@ from .models import Building, CareKind, CareRecord, House, Household, Organisati
 
 GRID_BOUND_MODELS = (Person, Household, Building, House, Place, Organisation, Thing)
 # Who may see a protected value in clear (with a stated purpose, audited).
-UNMASK_ROLES = {StaffRole.COUNTY_ADMIN, StaffRole.COMMAND_OPERATOR}
+UNMASK_ROLES = PERSONAL_DATA_ROLES
 # Who may add and change registry records (within their scope).
 WRITE_ROLES = {StaffRole.COUNTY_ADMIN, StaffRole.COMMAND_OPERATOR, StaffRole.TOWNSHIP_OPERATOR,
                StaffRole.COMMUNITY_OPERATOR, StaffRole.GRID_WORKER}

@@ -15,6 +15,12 @@ class StaffRole(models.TextChoices):
     COMMUNITY_EDITOR = "community_editor", _("Community site editor")
 
 
+# Who may unmask ID numbers and phones (the registry's rule) …
+PERSONAL_DATA_ROLES = frozenset({StaffRole.COUNTY_ADMIN, StaffRole.COMMAND_OPERATOR})
+# … and so, with the county admin, who must sign in with a second factor (等保 level 3).
+SECOND_FACTOR_ROLES = frozenset({StaffRole.COUNTY_ADMIN}) | PERSONAL_DATA_ROLES
+
+
 class ScopeKind(models.TextChoices):
     TENANT = "tenant", _("Whole tenant")
     ORG_UNIT = "org_unit", _("Org unit subtree")

@@ -2,9 +2,14 @@
 
 from django.urls import path
 
-from . import queue_views
+from . import map_views, queue_views
 
 urlpatterns = [
     path("queue/", queue_views.queue, name="console-queue"),
     path("queue/accept/", queue_views.bulk_accept, name="console-queue-accept"),
+    path("map/", map_views.map_page, name="console-map"),
+    path("map/grids.geojson", map_views.grids_geojson, name="console-map-grids"),
+    path("map/cases.geojson", map_views.cases_geojson, name="console-map-cases"),
+    path("map/density.json", map_views.density, name="console-map-density"),
+    path("map/grids/<str:code>/", map_views.grid_card, name="console-map-grid"),
 ]

@@ -70,3 +70,15 @@ def staff_for(staff: StaffProfile) -> QuerySet[StaffProfile]:
 
 def townships() -> QuerySet[OrgUnit]:
     return OrgUnit.objects.filter(level=OrgUnit.Level.TOWNSHIP)
+
+
+def grid_feature_collection(staff: StaffProfile) -> dict:
+    """The visible grids (and townships, drawn underneath as the base) as GeoJSON."""
+    features = []
+    units = units_for(staff).filter(level__in=[OrgUnit.Level.TOWNSHIP, OrgUnit.Level.GRID],
+                                    boundary__isnull=False).values_list("code", "name", "level", "boundary")
+    for code, name, level, boundary in units:
+        features.append({"type": "Feature", "geometry": boundary,
+                         "properties": {"code": code, "name": name, "level": level}})
+    return {"type": "FeatureCollection", "features": features}
+

@@ -175,3 +175,8 @@ def registry_counts(staff: StaffProfile) -> dict[type[Model], int]:
     counts = {model: registry_for(staff, model).count() for model in GRID_BOUND_MODELS}
     counts[CareRecord] = care_records_for(staff).count()
     return counts
+
+
+def head_count_in_grid(grid) -> int:
+    """People registered in a grid: a count only, for the map (no one's personal data)."""
+    return Person.objects.filter(grid=grid).count()

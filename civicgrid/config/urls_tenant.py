@@ -13,6 +13,7 @@ from civicgrid.plugins import urls as plugin_urls
 urlpatterns = [
     path("", console_views.home, name="console-home"),
     path("", include("civicgrid.platform.console.urls")),
+    path("m/", include("civicgrid.platform.console.worker_urls")),  # 平安通, the grid worker's phone app
     path("accounts/", include("civicgrid.platform.accounts.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("org/", include("civicgrid.platform.org.urls")),

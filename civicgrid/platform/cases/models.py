@@ -333,3 +333,28 @@ class CaseSequence(models.Model):
 
     def __str__(self):
         return f"{self.day} {self.last}"
+
+
+class EarlyWarning(models.Model):
+    """A category whose daily count in an area rose above mean + 3σ of its previous 28 days
+    (预警). Raised once per day, category and area; the command centre is notified."""
+
+    day = models.DateField(_("day"))
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="+", verbose_name=_("category"))
+    area_code = models.CharField(max_length=40, blank=True)  # the township's code; "" for cases without a grid
+    area = models.ForeignKey("org.OrgUnit", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                             verbose_name=_("area"))
+    count = models.PositiveIntegerField(_("cases that day"))
+    mean = models.FloatField(_("daily mean, previous 28 days"))
+    sigma = models.FloatField(_("standard deviation"))
+    raised_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-day", "-count"]
+        verbose_name = _("early warning")
+        verbose_name_plural = _("early warnings")
+        constraints = [models.UniqueConstraint(fields=["day", "category", "area_code"], name="early_warning_once")]
+
+    @property
+    def threshold(self) -> float:
+        return self.mean + 3 * self.sigma

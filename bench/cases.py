@@ -119,7 +119,7 @@ def build_world() -> dict:
     from civicgrid.platform.accounts.staff.models import StaffRole
     from civicgrid.platform.org.demo import build_demo_tree
     from civicgrid.province.demo import add_default_departments
-    from civicgrid.tenants.actions import ensure_province, onboard_tenant
+    from civicgrid.province.onboarding import ensure_province, onboard_tenant
 
     call_command("migrate_all", verbosity=0, no_progress=True, stdout=io.StringIO())
     ensure_province(name="浙江省", division_code="330000", domain="localhost")

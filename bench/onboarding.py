@@ -75,7 +75,7 @@ def run() -> None:
     from django.core.management import call_command
     from django.db import connection
 
-    from civicgrid.tenants.actions import ensure_province, onboard_tenant
+    from civicgrid.province.onboarding import ensure_province, onboard_tenant
     from civicgrid.tenants.models import Tenant
     from civicgrid.tenants.schemas import TEMPLATE_SCHEMA, drop_schema, pending_migrations
 

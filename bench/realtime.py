@@ -144,8 +144,8 @@ def build_world() -> dict:
     from civicgrid.platform.org.actions import create_department
     from civicgrid.platform.org.demo import build_demo_tree
     from civicgrid.platform.org.models import Department
+    from civicgrid.province.onboarding import ensure_province, onboard_tenant
     from civicgrid.search.indexing import drain as index_drain
-    from civicgrid.tenants.actions import ensure_province, onboard_tenant
 
     started = time.perf_counter()
     call_command("migrate_all", verbosity=0, no_progress=True, stdout=io.StringIO())

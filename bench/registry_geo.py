@@ -139,7 +139,7 @@ def run() -> None:
     from civicgrid.platform.org import geo
     from civicgrid.platform.org.imports import import_grids, import_tree
     from civicgrid.platform.org.models import OrgUnit
-    from civicgrid.tenants.actions import ensure_province, onboard_tenant
+    from civicgrid.province.onboarding import ensure_province, onboard_tenant
 
     print(f"settings={os.environ['DJANGO_SETTINGS_MODULE']} database={connection.settings_dict['NAME']}", flush=True)
     started = time.perf_counter()

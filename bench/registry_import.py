@@ -110,7 +110,7 @@ def run(rows: int, folder: Path) -> None:
     from civicgrid.platform.org.models import OrgUnit
     from civicgrid.platform.registry.imports import reports
     from civicgrid.platform.registry.models import Person
-    from civicgrid.tenants.actions import ensure_province, onboard_tenant
+    from civicgrid.province.onboarding import ensure_province, onboard_tenant
 
     print(f"settings={os.environ['DJANGO_SETTINGS_MODULE']} database={connection.settings_dict['NAME']}", flush=True)
     call_command("migrate_all", verbosity=0, no_progress=True, stdout=io.StringIO())

@@ -115,7 +115,7 @@ def onboarded_county():
 
     from django.core.management import call_command
 
-    from civicgrid.tenants.actions import ensure_province, onboard_tenant
+    from civicgrid.province.onboarding import ensure_province, onboard_tenant
 
     started = time.perf_counter()
     call_command("migrate_all", verbosity=0, no_progress=True)

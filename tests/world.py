@@ -14,7 +14,7 @@ from civicgrid.platform.accounts.actions import create_province_user, create_sta
 from civicgrid.platform.accounts.models import ProvinceRole, User
 from civicgrid.platform.accounts.staff.models import StaffRole
 from civicgrid.platform.org.demo import build_demo_tree
-from civicgrid.tenants.actions import ensure_province, onboard_tenant
+from civicgrid.province.onboarding import ensure_province, onboard_tenant
 from civicgrid.tenants.models import Domain, OnboardingJob, Tenant
 from civicgrid.tenants.schemas import drop_schema
 

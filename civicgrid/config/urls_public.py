@@ -4,6 +4,7 @@ from django.urls import include, path
 
 from civicgrid.platform.api.urls import public_urlpatterns as api_urls
 from civicgrid.province import views as province_views
+from civicgrid.province.api import urlpatterns as province_api_urls
 
 urlpatterns = [
     path("", province_views.portal, name="portal"),
@@ -13,4 +14,5 @@ urlpatterns = [
     path("accounts/", include("civicgrid.platform.accounts.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     *api_urls,
+    *province_api_urls,  # api/v1/tenants/, api/v1/onboarding-jobs/
 ]

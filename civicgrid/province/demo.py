@@ -17,7 +17,7 @@ from civicgrid.platform.accounts.models import ProvinceRole, User
 from civicgrid.platform.accounts.staff.models import StaffRole
 from civicgrid.platform.org.demo import build_demo_tree
 from civicgrid.platform.org.models import Department, OrgUnit
-from civicgrid.tenants.actions import ensure_province, onboard_tenant
+from civicgrid.province.onboarding import ensure_province, onboard_tenant
 from civicgrid.tenants.models import Tenant
 
 DEMO_PASSWORD = "civicgrid-demo"

@@ -1,10 +1,12 @@
-"""Tenant health: the figures the province page shows of each tenant.
+"""The province's tasks: onboarding (the queued form of ``onboarding.onboard_tenant``)
+and tenant health (the figures the province page shows of each tenant).
 
 Province-level tasks run in ``public``; per-tenant tasks are sent with the
 tenant's schema set, so they run there (and refuse to run with none).
 
 The tasks moved here from ``civicgrid.tenants.tasks`` and keep their names:
-a task's name is what the broker and the beat schedule carry."""
+a task's name is what the broker and the beat schedule carry, so jobs queued
+before the move are still found."""
 
 from __future__ import annotations
 
@@ -15,8 +17,17 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from civicgrid.config.celery import app, send_to_each
-from civicgrid.tenants.models import Tenant, TenantHealth
+from civicgrid.tenants.models import OnboardingJob, Tenant, TenantHealth
 from civicgrid.tenants.selectors import ready_tenant_schemas
+
+
+@app.task(name="civicgrid.tenants.tasks.run_onboarding_job", acks_late=True)
+def run_onboarding_job(job_id: str) -> str:
+    """Run a queued onboarding job; sent from ``public``, so it runs there."""
+    from .onboarding import run_onboarding_job as run_job
+
+    job = OnboardingJob.objects.select_related("requested_by").get(pk=job_id)
+    return run_job(job=job).status
 
 
 @app.task(name="civicgrid.tenants.tasks.refresh_tenant_health")

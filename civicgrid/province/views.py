@@ -8,7 +8,7 @@ from django.views.decorators.http import require_POST
 
 from civicgrid.platform.accounts.access import province_role_required
 from civicgrid.platform.accounts.models import ProvinceRole
-from civicgrid.tenants.actions import OnboardingRefused, request_onboarding, resume_tenant, suspend_tenant
+from civicgrid.province.onboarding import OnboardingRefused, request_onboarding, resume_tenant, suspend_tenant
 from civicgrid.tenants.models import OnboardingJob, Tenant
 from civicgrid.tenants.selectors import onboarding_job_state, port_suffix, tenants_for_province
 

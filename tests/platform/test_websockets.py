@@ -86,7 +86,7 @@ def test_others_are_closed_without_a_word(asgi_server, session_cookie, username,
 
 
 def test_a_suspended_tenant_takes_no_sockets(asgi_server, session_cookie, django_db_blocker, django_db_setup):
-    from civicgrid.tenants.actions import resume_tenant, suspend_tenant
+    from civicgrid.province.onboarding import resume_tenant, suspend_tenant
     from civicgrid.tenants.models import Tenant
 
     cookie = session_cookie("yuhang_operator")

@@ -160,7 +160,7 @@ def test_a_switched_off_plugins_pages_and_api_answer_404(published):
 
 
 def test_new_tenants_get_the_plugins_the_province_gives_them(published):
-    from civicgrid.tenants.actions import onboard_tenant
+    from civicgrid.province.onboarding import onboard_tenant
 
     actions.publish_plugin(plugin_id="sample", published=True, for_new_tenants=True, acting_user=None)
     tenant = onboard_tenant(name="西湖区", division_code="330106", level="county", parent_code="330100",

@@ -123,7 +123,7 @@ def test_pages_are_chinese_by_default_and_english_on_request(world):
 
 @pytest.fixture
 def queued_job(world):
-    from civicgrid.tenants.actions import request_onboarding
+    from civicgrid.province.onboarding import request_onboarding
 
     # Inside the test transaction the job is never handed to a worker: it stays queued.
     return request_onboarding(params={

@@ -7,7 +7,7 @@ from django_tenants.utils import schema_exists, tenant_context
 from civicgrid.platform.accounts.models import User
 from civicgrid.platform.accounts.staff.models import StaffProfile, StaffRole
 from civicgrid.platform.audit.models import AuditEntry
-from civicgrid.tenants.actions import OnboardingFailed, OnboardingRefused, onboard_tenant
+from civicgrid.province.onboarding import OnboardingFailed, OnboardingRefused, onboard_tenant
 from civicgrid.tenants.models import Domain, Tenant
 from civicgrid.tenants.schemas import TEMPLATE_SCHEMA, pending_migrations
 

@@ -8,9 +8,9 @@ from celery import Celery
 from django_tenants.utils import schema_exists, tenant_context
 
 from civicgrid.config.celery import app
+from civicgrid.province.onboarding import queue_health_refresh, request_onboarding
 from civicgrid.province.tasks import refresh_tenant_health
 from civicgrid.tenants import progress
-from civicgrid.tenants.actions import queue_health_refresh, request_onboarding
 from civicgrid.tenants.models import OnboardingJob, Tenant, TenantHealth
 from tests.world import discard_tenant
 
@@ -29,8 +29,7 @@ def test_a_task_runs_in_the_schema_it_was_sent_from(committed, celery_worker):
     assert TenantHealth.objects.get(tenant=committed.yuhang).staff_count == 2
 
 
-def test_onboarding_queues_the_health_refresh_by_the_tasks_name(committed, celery_worker):
-    # tenants sends it by name: the task lives in civicgrid.province, which tenants does not import.
+def test_onboarding_queues_the_health_refresh(committed, celery_worker):
     TenantHealth.objects.filter(tenant=committed.yuhang).delete()
     queue_health_refresh("yuhang")
     deadline = time.monotonic() + 30
@@ -67,7 +66,7 @@ def test_onboarding_runs_as_a_task_with_progress(committed, celery_worker):
         live = progress.read(job.pk)
         assert live["done"] == live["total"] > 0
         # Running the finished job again changes nothing.
-        from civicgrid.tenants.actions import run_onboarding_job
+        from civicgrid.province.onboarding import run_onboarding_job
 
         assert run_onboarding_job(job=job).status == OnboardingJob.Status.SUCCEEDED
         assert Tenant.objects.filter(division_code="330113").count() == 1

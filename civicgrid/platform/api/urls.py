@@ -12,9 +12,9 @@ tenant_urlpatterns = [
     path("api/schema/", schema_view, name="api-schema"),
 ]
 
+# The province's endpoints (api/v1/tenants/, api/v1/onboarding-jobs/) are in
+# civicgrid.province.api; urls_public adds them.
 public_urlpatterns = [
     path("api/v1/health/", views.HealthView.as_view(), name="api-health"),
-    path("api/v1/tenants/", views.TenantListView.as_view(), name="api-tenants"),
-    path("api/v1/onboarding-jobs/<uuid:job_id>/", views.OnboardingJobView.as_view(), name="api-onboarding-job"),
     path("api/schema/", schema_view, name="api-schema"),
 ]

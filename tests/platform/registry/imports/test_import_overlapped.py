@@ -19,7 +19,7 @@ from civicgrid.platform.registry import protection
 from civicgrid.platform.registry.imports import bulk, pipeline, reading
 from civicgrid.platform.registry.imports.models import ImportBatch, ImportRow
 from civicgrid.platform.registry.models import Person
-from civicgrid.tenants.actions import onboard_tenant
+from civicgrid.province.onboarding import onboard_tenant
 from tests.world import discard_tenant
 
 from .helpers import csv_bytes, import_file, people, write

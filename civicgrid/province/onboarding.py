@@ -1,4 +1,10 @@
-"""Domain operations on tenants: onboard, suspend, resume.
+"""Onboarding, suspending and resuming tenants: the province's actions on them.
+
+They live here, above the domain apps, because onboarding creates the county
+admin (accounts), writes audit rows (audit) and runs the steps named in
+``CIVICGRID_ONBOARDING_STEPS`` (care kinds, categories, plugins). The tenancy
+foundation they build on (models, schema cloning, validation, progress) is
+``civicgrid.tenants``, which imports nothing from here.
 
 ``onboard_tenant`` is one transaction. PostgreSQL DDL is transactional, so
 the cloned schema, the tenant row, its domain, the county admin and whatever
@@ -24,11 +30,10 @@ from django.utils.translation import gettext_noop
 from civicgrid.platform.accounts.models import User
 from civicgrid.platform.accounts.staff.models import StaffProfile, StaffRole
 from civicgrid.platform.audit.actions import record
-
-from . import progress as job_progress
-from .models import Domain, OnboardingJob, Tenant
-from .schemas import TemplateBehind, clone_template, ensure_template_current
-from .validation import schema_for_domain, validate_onboarding
+from civicgrid.tenants import progress as job_progress
+from civicgrid.tenants.models import Domain, OnboardingJob, Tenant
+from civicgrid.tenants.schemas import TemplateBehind, clone_template, ensure_template_current
+from civicgrid.tenants.validation import schema_for_domain, validate_onboarding
 
 logger = logging.getLogger(__name__)
 
@@ -178,14 +183,13 @@ def onboard_tenant(
 
 
 def queue_health_refresh(schema_name: str) -> None:
+    """Queue the tenant's health refresh, sent from its schema (so the task runs there)."""
     from django_tenants.utils import schema_context
 
-    from civicgrid.config.celery import app
+    from .tasks import refresh_tenant_health
 
-    # By the task's name: the task lives in civicgrid.province.tasks (it reads domain
-    # apps), a layer above this one, which must not be imported from here.
     with schema_context(schema_name):
-        app.send_task("civicgrid.tenants.tasks.refresh_tenant_health")
+        refresh_tenant_health.delay()
 
 
 # --- jobs: the queued form of onboarding the province page and API use -----------

@@ -268,6 +268,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "civicgrid.platform.cases.tasks.sweep_all_tenants",
         "schedule": 300.0,
     },
+    "early-warnings": {  # today's spikes, flagged once each
+        "task": "civicgrid.platform.cases.tasks.early_warning_all_tenants",
+        "schedule": 900.0,
+    },
     "relay-outboxes": {
         "task": "civicgrid.platform.notifications.tasks.relay_all_outboxes",
         "schedule": 60.0,

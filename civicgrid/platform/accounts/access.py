@@ -44,3 +44,19 @@ def province_role_required(*roles: str):
         return wrapped
 
     return decorator
+
+
+def member_here_required(view):
+    """Pages about one's own account (second factor, password): anonymous users go to
+    sign-in; someone signed in who does not belong to this site gets 404."""
+    from .selectors import may_sign_in_here
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if not may_sign_in_here(request.user):
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    return wrapped

@@ -5,12 +5,12 @@ from __future__ import annotations
 from base64 import b32encode
 
 import segno
-from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
+from .access import member_here_required
 from .forms import SecondFactorCodeForm
 from .second_factor import confirm_authenticator, has_authenticator, pending_authenticator, verify
 
@@ -23,7 +23,7 @@ def _next_url(request) -> str:
 
 
 @never_cache
-@login_required
+@member_here_required
 def verify_page(request):
     if not has_authenticator(request.user):
         return redirect(f"{request.path}enrol/?{request.GET.urlencode()}")
@@ -36,7 +36,7 @@ def verify_page(request):
 
 
 @never_cache
-@login_required
+@member_here_required
 def enrol_page(request):
     if has_authenticator(request.user) and not request.user.is_verified():
         # Replacing a phone needs the old one first (or a recovery code); a lost phone is reset by an admin.

@@ -67,8 +67,14 @@ class CaseFilterForm(forms.Form):
         ("", _l("Any light")), ("red", _l("Red: overdue")), ("yellow", _l("Yellow: due soon")),
         ("green", _l("Green: on time"))])
     category = forms.ChoiceField(label=_l("Category"), required=False)
+    kind = forms.ChoiceField(label=_l("Kind of problem"), required=False)
+    source = forms.ChoiceField(label=_l("Source"), required=False)
     department = forms.ChoiceField(label=_l("Department"), required=False)
     grid = forms.ChoiceField(label=_l("Area"), required=False)
+    reported_from = forms.DateField(label=_l("Reported from"), required=False,
+                                    widget=forms.DateInput(attrs={"type": "date"}))
+    reported_to = forms.DateField(label=_l("Reported until"), required=False,
+                                  widget=forms.DateInput(attrs={"type": "date"}))
     mine = forms.BooleanField(label=_l("Reported by me"), required=False)
     sort = forms.ChoiceField(label=_l("Sort by"), required=False, choices=[
         ("deadline", _l("Nearest deadline first")), ("newest", _l("Newest first"))])
@@ -78,10 +84,20 @@ class CaseFilterForm(forms.Form):
         self.fields["status"].choices = [("", _l("Any status")), ("open", _l("Open (not finished)")),
                                          *Status.choices]
         self.fields["category"].choices = [("", _l("Any category")), *grouped_categories()]
+        self.fields["kind"].choices = [("", _l("Any kind"))] + [
+            (kind.code, category_label(kind)) for kind in Category.objects.filter(parent__isnull=True)]
+        self.fields["source"].choices = [("", _l("Any source")), *Source.choices]
         self.fields["department"].choices = [("", _l("Any department"))] + [
             (d.code, d.name) for d in departments_for(staff)]
         self.fields["grid"].choices = [("", _l("All my areas"))] + [
             (u.code, f"{INDENT * (u.path.count('/') - 1)}{u.name}") for u in units_for(staff)]
+
+    def clean(self):
+        cleaned = super().clean()
+        low, high = cleaned.get("reported_from"), cleaned.get("reported_to")
+        if low and high and low > high:
+            self.add_error("reported_to", _l("The end comes before the start."))
+        return cleaned
 
     def filters(self) -> dict:
         return {key: value for key, value in self.cleaned_data.items() if value not in (None, "", False)}

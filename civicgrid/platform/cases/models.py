@@ -159,6 +159,9 @@ class Case(models.Model):
                                      related_name="duplicates", verbose_name=_("duplicate of"))
     transferred_to = models.CharField(_("transferred to"), max_length=100, blank=True)  # "<schema>:<number>"
     transferred_from = models.CharField(_("transferred from"), max_length=100, blank=True)
+    # The reporter's own key for this report (a phone's offline queue sends it with every try),
+    # so a report sent twice is one case.
+    client_key = models.CharField(max_length=64, blank=True, editable=False)
 
     reported_at = models.DateTimeField(_("reported"))
     accept_due = models.DateTimeField(_("accept by"))
@@ -179,6 +182,9 @@ class Case(models.Model):
     reminded_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    # Not stored: True on the case ``report_case`` found by its client key instead of creating one.
+    replayed = False
+
     class Meta:
         ordering = ["-reported_at"]
         verbose_name = _("case")
@@ -193,6 +199,8 @@ class Case(models.Model):
         constraints = [
             models.CheckConstraint(condition=models.Q(rating__isnull=True) | models.Q(rating__gte=1, rating__lte=5),
                                    name="case_rating_1_to_5"),
+            models.UniqueConstraint(fields=["reporter", "client_key"], condition=~models.Q(client_key=""),
+                                    name="case_client_key_once_per_reporter"),
         ]
 
     def __str__(self):
@@ -354,6 +362,9 @@ class EarlyWarning(models.Model):
         verbose_name = _("early warning")
         verbose_name_plural = _("early warnings")
         constraints = [models.UniqueConstraint(fields=["day", "category", "area_code"], name="early_warning_once")]
+
+    def __str__(self):
+        return f"{self.day} {self.category_id} {self.area_code or '*'}: {self.count}"
 
     @property
     def threshold(self) -> float:

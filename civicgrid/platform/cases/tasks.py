@@ -12,6 +12,7 @@ from civicgrid.config.celery import app, send_to_each
 # The beat sends a fan-out every five minutes; a sweep still queued when the next one is
 # sent would only repeat it, so it expires instead of piling up behind a stopped worker.
 SWEEP_EXPIRES_SECONDS = 300
+EARLY_WARNING_EXPIRES_SECONDS = 900
 
 
 @app.task(name="civicgrid.platform.cases.tasks.sweep_tenant", acks_late=True)
@@ -30,3 +31,21 @@ def sweep_all_tenants() -> int:
     from civicgrid.tenants.selectors import ready_tenant_schemas
 
     return send_to_each(ready_tenant_schemas(), sweep_tenant, expires=SWEEP_EXPIRES_SECONDS)
+
+
+@app.task(name="civicgrid.platform.cases.tasks.early_warning_tenant", acks_late=True)
+def early_warning_tenant() -> int:
+    """Today's spikes for the schema it was sent from; how many were newly raised."""
+    from .early_warning import raise_early_warnings
+
+    if connection.schema_name == get_public_schema_name():
+        raise RuntimeError("early_warning_tenant must be sent from a tenant schema")
+    return len(raise_early_warnings())
+
+
+@app.task(name="civicgrid.platform.cases.tasks.early_warning_all_tenants")
+def early_warning_all_tenants() -> int:
+    """Beat job: one early-warning pass per ready tenant."""
+    from civicgrid.tenants.selectors import ready_tenant_schemas
+
+    return send_to_each(ready_tenant_schemas(), early_warning_tenant, expires=EARLY_WARNING_EXPIRES_SECONDS)

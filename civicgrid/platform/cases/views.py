@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, time, timedelta
 
 from django import forms
 from django.contrib import messages
@@ -98,6 +99,15 @@ def _filtered(cases: QuerySet[Case], filters: dict, staff: StaffProfile, now) ->
         cases = with_lights(cases, now).filter(light=filters["light"])
     if filters.get("category"):
         cases = cases.filter(category__code=filters["category"])
+    if filters.get("kind"):
+        cases = cases.filter(category__parent__code=filters["kind"])
+    if filters.get("source"):
+        cases = cases.filter(source=filters["source"])
+    tz = timezone.get_current_timezone()
+    if filters.get("reported_from"):
+        cases = cases.filter(reported_at__gte=datetime.combine(filters["reported_from"], time.min, tz))
+    if filters.get("reported_to"):
+        cases = cases.filter(reported_at__lt=datetime.combine(filters["reported_to"] + timedelta(days=1), time.min, tz))
     if filters.get("department"):
         cases = cases.filter(department__code=filters["department"])
     if filters.get("grid"):

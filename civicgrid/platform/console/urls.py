@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import map_views, queue_views
+from . import dashboard_views, map_views, queue_views
 
 urlpatterns = [
     path("queue/", queue_views.queue, name="console-queue"),
@@ -12,4 +12,6 @@ urlpatterns = [
     path("map/cases.geojson", map_views.cases_geojson, name="console-map-cases"),
     path("map/density.json", map_views.density, name="console-map-density"),
     path("map/grids/<str:code>/", map_views.grid_card, name="console-map-grid"),
+    path("dashboard/", dashboard_views.dashboard_page, name="console-dashboard"),
+    path("dashboard/warnings/<int:pk>/", dashboard_views.warning_page, name="console-warning"),
 ]

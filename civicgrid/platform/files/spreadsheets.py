@@ -40,3 +40,24 @@ def decode_text(data: bytes) -> str | None:
         except UnicodeDecodeError:
             continue
     return None
+
+
+def tables_xlsx_response(tables, filename: str):
+    """A workbook of small tables, one sheet each: ``tables`` is [(title, headers, rows)].
+    Text cells are defused (a leading =, +, - or @ stays text, not a formula)."""
+    import tempfile
+
+    from django.http import FileResponse
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    for title, headers, rows in tables:
+        sheet = workbook.create_sheet(title=str(title)[:31])
+        sheet.append([str(header) for header in headers])
+        for row in rows:
+            sheet.append([value if isinstance(value, int | float) else defuse(value) for value in row])
+    target = tempfile.TemporaryFile()
+    workbook.save(target)
+    target.seek(0)
+    return FileResponse(target, as_attachment=True, filename=filename,
+                        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

@@ -182,3 +182,25 @@ def test_an_address_that_tries_too_often_is_slowed_down_whoever_it_tries(world, 
             "/accounts/login/", {"username": "shangcheng_gridworker", "password": PASSWORD}).status_code == 302
     finally:
         views.SIGN_IN_RATE = original
+
+
+ROUTES_COVERED = {
+    "two-factor-verify": "test_account_pages_are_for_members_of_this_site_only",
+    "two-factor-enrol": "test_account_pages_are_for_members_of_this_site_only",
+    "password-change": "test_account_pages_are_for_members_of_this_site_only",
+    "password-changed": "test_account_pages_are_for_members_of_this_site_only",
+}
+
+
+def test_account_pages_are_for_members_of_this_site_only(world):
+    paths = ("/accounts/two-factor/", "/accounts/two-factor/enrol/", "/accounts/password/", "/accounts/password/done/")
+    anonymous = Client(HTTP_HOST=SHANGCHENG)
+    for path in paths:
+        assert anonymous.get(path).status_code == 302, path
+    outsider = Client(HTTP_HOST="yuhang.localhost")
+    outsider.force_login(world.user("yuhang_operator"))
+    for path in paths:
+        assert outsider.get(path, HTTP_HOST=SHANGCHENG).status_code == 404, path
+    before = TOTPDevice.objects.filter(user__username="yuhang_operator").count()
+    outsider.post("/accounts/two-factor/enrol/", {"code": "123456"}, HTTP_HOST=SHANGCHENG)
+    assert TOTPDevice.objects.filter(user__username="yuhang_operator").count() == before

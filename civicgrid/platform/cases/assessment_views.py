@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy
 
 from civicgrid.platform.accounts.access import staff_required
 from civicgrid.platform.accounts.staff.models import StaffRole
+from civicgrid.platform.files.spreadsheets import tables_xlsx_response
 
 from . import assessment
 from .assessment import DEFAULT_WEIGHTS, KINDS, LABELS, MEASURES, PENALTIES, RATES, Measure, Period
@@ -45,6 +46,12 @@ def page(request):
         period_errors, period = exc.messages, Period.this_month()
     weights = assessment.current_weights()
     tables = [_table(request, kind, period, weights) for kind in KINDS if kind in units]
+    if request.GET.get("format") == "xlsx" and not period_errors:
+        return tables_xlsx_response([
+            (table["title"], [_("Rank"), _("Name"), *table["headers"], _("Score")],
+             [(line["rank"] or "", line["row"].name, *[cell["shown"] for cell in line["cells"]], line["score"])
+              for line in table["rows"]])
+            for table in tables], f"assessment-{period.start}-{period.end}.xlsx")
     this_month = Period.this_month()
     return render(request, "cases/assessment/page.html", {
         "period": period, "period_errors": period_errors, "tables": tables,
@@ -69,10 +76,20 @@ def _table(request, kind, period, weights) -> dict:
     return {
         "kind": kind, "title": TITLES[kind], "headers": [LABELS[m] for m in metrics],
         "rows": [{
-            "row": row, "score": _number(row.score), "penalty": _number(row.penalty),
+            "rank": _rank(rows, index), "row": row, "score": _number(row.score), "penalty": _number(row.penalty),
             "cells": [_cell(row.measures[m], _detail_url(period, kind, row.key, m)) for m in metrics],
-        } for row in rows],
+        } for index, row in enumerate(rows)],
     }
+
+
+def _rank(rows, index: int) -> int | None:
+    """1, 2, 2, 4 …: equal scores share a place; units with nothing to judge have none."""
+    if rows[index].score is None:
+        return None
+    first = index
+    while first > 0 and rows[first - 1].score == rows[index].score:
+        first -= 1
+    return first + 1
 
 
 def _detail_url(period: Period, kind: str, key: str, metric: str) -> str:

@@ -4,6 +4,7 @@ role sees only its own lines; the wrong tenant and the wrong role get 404."""
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import timedelta
 
@@ -13,6 +14,7 @@ from django.http import Http404
 from django.test import Client
 from django.utils import timezone
 from django_tenants.utils import tenant_context
+from openpyxl import load_workbook
 
 from civicgrid.platform.accounts.actions import create_staff_member
 from civicgrid.platform.accounts.staff.models import StaffRole
@@ -362,8 +364,8 @@ def page_tables(response) -> dict:
     html = response.content.decode()
     found = {}
     for kind, body in re.findall(r'data-kind="([a-z_]+)">(.*?)</table>', html, re.S):
-        found[kind] = dict(re.findall(r'<tr data-key="([^"]+)">.*?<td class="figure score">([^<]*)</td>', body,
-                                      re.S))
+        found[kind] = dict(re.findall(r'<tr data-key="([^"]+)"[^>]*>.*?<td class="figure score">([^<]*)</td>',
+                                      body, re.S))
     return found
 
 
@@ -414,6 +416,21 @@ def test_the_page_shows_each_role_its_tables_and_the_cases_behind_a_figure(world
     assert signed_in(world, "yuhang_admin").get("/assessment/").status_code == 404
     assert signed_in(world, "prov_admin").get("/assessment/").status_code == 404
     assert Client(HTTP_HOST=SHANGCHENG).get("/assessment/").status_code == 302
+
+
+def test_rankings_number_their_places_print_and_export(world, scenario, more_staff):
+    query = {"start": str(period_now().start), "end": str(period_now().end)}
+    admin = signed_in(world, "shangcheng_admin")
+    html = admin.get("/assessment/", query).content.decode()
+    townships = html.split('data-kind="townships"')[1].split("</table>")[0]
+    assert re.findall(r'data-key="([^"]+)" data-rank="(\d*)"', townships) == [("T01", "1"), ("T02", "2")]
+    assert "data-print" in html and "/static/console/print.js" in html
+    answer = admin.get("/assessment/", {**query, "format": "xlsx"})
+    workbook = load_workbook(io.BytesIO(b"".join(answer.streaming_content)))
+    sheet = workbook.worksheets[1]
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[1][0] == 1 and rows[1][-1] == "61.58" and rows[2][0] == 2
+    assert signed_in(world, "sc_assess_community").get("/assessment/", {"format": "xlsx"}).status_code == 404
 
 
 def test_county_admins_change_weights_on_the_page_and_no_one_else(world, scenario, more_staff):

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -30,7 +30,7 @@ from civicgrid.platform.registry.identity import normalise_phone
 from . import deadlines, notify, rules
 from .models import Case, CaseEvent, Category, ExtensionRequest, Level, Source, Status, Supervision, Urgency
 from .numbers import next_number
-from .selectors import case_for, cases_for, leaf_categories
+from .selectors import case_for, cases_for, leaf_categories, reported_with_key
 
 REOPEN_DAYS = rules.REOPEN_DAYS
 # The channel a role's own reports come through, when they name none.
@@ -51,13 +51,25 @@ class CaseConflict(Exception):
 def report_case(*, staff: StaffProfile | None, category: Category | str, title: str, description: str = "",
                 source: str = "", latitude: float | None = None, longitude: float | None = None, address: str = "",
                 urgency: str = "", reporter_name: str = "", reporter_phone: str = "", reporter_email: str = "",
-                persons: Iterable = (), places: Iterable = (), actor=None) -> Case:
+                persons: Iterable = (), places: Iterable = (), actor=None, client_key: str = "") -> Case:
     """A new case. ``staff`` is None for reports from outside the console (resident
     site, Open311, hotline integrations); ``actor`` is then the user, if any.
     Without a ``source``, a grid worker's or a department's own channel is meant;
-    anyone else must say where the report came from."""
+    anyone else must say where the report came from.
+
+    ``client_key`` is the reporter's own key for this report (a phone resending from its
+    offline queue): a key this reporter sent before returns that case, marked ``replayed``,
+    and creates nothing."""
     if staff is not None and staff.role not in rules.REPORTER_ROLES:
         raise Http404
+    user = staff.user if staff is not None else actor
+    client_key = (client_key or "").strip()
+    if client_key:
+        if getattr(user, "pk", None) is None:
+            raise ValueError("a client key needs a known reporter")
+        earlier = _reported_with_key(user, client_key)
+        if earlier is not None:
+            return earlier
     category = _leaf(category)
     errors = {}
     title = (title or "").strip()
@@ -81,6 +93,8 @@ def report_case(*, staff: StaffProfile | None, category: Category | str, title: 
             grid = geo.locate_grid(longitude, latitude)
     if latitude is None and not address.strip():
         errors["location"] = _("Give the location: a point on the map or an address.")
+    if len(client_key) > 64:
+        errors["client_key"] = _("The report's key is longer than 64 characters.")
     phone_index, phone_encrypted = "", None
     if reporter_phone:
         try:
@@ -93,26 +107,43 @@ def report_case(*, staff: StaffProfile | None, category: Category | str, title: 
     if staff is not None and staff.role == StaffRole.GRID_WORKER and grid is None:
         grid = staff.scope_org_unit  # reported by hand in their own grid
 
-    user = staff.user if staff is not None else actor
     now = timezone.now()
     calendar = deadlines.tenant_calendar()
-    # No savepoint: nothing here is retried, so a failure undoes the caller's whole transaction.
+    # No savepoint (but for a keyed report): nothing here is retried, so a failure undoes the
+    # caller's whole transaction.
     with transaction.atomic(savepoint=False):
-        case = Case.objects.create(
-            number=next_number(now), title=title[:200], description=description, category=category,
-            source=source, urgency=urgency, level=_initial_level(source, grid), reporter=user,
-            reporter_name=reporter_name[:100], reporter_phone_encrypted=phone_encrypted,
-            reporter_phone_index=phone_index, reporter_email=reporter_email, latitude=latitude,
-            longitude=longitude, address=address[:300], grid=grid, org_path=grid.path if grid else "",
-            reported_at=now, accept_due=deadlines.due(category, "accept", urgency, now, calendar),
-            accept_warn_at=deadlines.warn_at(category, "accept", urgency, now, calendar),
-        )
+        try:
+            # A savepoint for a keyed report alone: the same key sent again while this one was
+            # being stored waits on the unique constraint, fails, and answers with the case that won.
+            with transaction.atomic(savepoint=bool(client_key)):
+                case = Case.objects.create(
+                    number=next_number(now), title=title[:200], description=description, category=category,
+                    source=source, urgency=urgency, level=_initial_level(source, grid), reporter=user,
+                    reporter_name=reporter_name[:100], reporter_phone_encrypted=phone_encrypted,
+                    reporter_phone_index=phone_index, reporter_email=reporter_email, latitude=latitude,
+                    longitude=longitude, address=address[:300], grid=grid, org_path=grid.path if grid else "",
+                    reported_at=now, accept_due=deadlines.due(category, "accept", urgency, now, calendar),
+                    accept_warn_at=deadlines.warn_at(category, "accept", urgency, now, calendar),
+                    client_key=client_key,
+                )
+        except IntegrityError:
+            earlier = _reported_with_key(user, client_key) if client_key else None
+            if earlier is None:
+                raise
+            return earlier
         if persons:
             case.persons.set(persons)
         if places:
             case.places.set(places)
         _after(case, action="report", from_status="", actor=user, comment="", data={"source": source})
     return case
+
+
+def _reported_with_key(user, client_key: str) -> Case | None:
+    earlier = reported_with_key(user, client_key)
+    if earlier is not None:
+        earlier.replayed = True
+    return earlier
 
 
 def title_from(description: str, fallback: str, length: int = 60) -> str:

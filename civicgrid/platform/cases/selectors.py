@@ -70,6 +70,13 @@ def case_for(staff: StaffProfile, pk) -> Case:
         raise Http404 from exc
 
 
+def reported_with_key(reporter, client_key: str) -> Case | None:
+    """The case ``reporter`` already sent under ``client_key`` (their phone's key for one report)."""
+    if not client_key or getattr(reporter, "pk", None) is None:
+        return None
+    return Case.objects.select_related("category", "grid").filter(reporter=reporter, client_key=client_key).first()
+
+
 def leaf_categories() -> QuerySet[Category]:
     return Category.objects.filter(is_active=True, parent__isnull=False)
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from decimal import Decimal, InvalidOperation
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from civicgrid.platform.accounts.staff.models import StaffProfile
@@ -14,10 +18,23 @@ from civicgrid.platform.org.selectors import grids_for
 
 from . import protection
 from .identity import parse_id_number, parse_uscc
-from .models import Building, CareKind, CareRecord, House, Household, Organisation, Person, Place, Thing
+from .models import (
+    Building,
+    CareKind,
+    CareRecord,
+    House,
+    Household,
+    HouseholdVisit,
+    Organisation,
+    Person,
+    Place,
+    Thing,
+)
 from .selectors import access, access_care_record, can_unmask, can_write, care_kinds_for
 
 MIN_PURPOSE_LENGTH = 4
+# A phone's clock may run a little ahead of the server's.
+VISIT_CLOCK_SKEW = timedelta(minutes=5)
 
 
 def _writable_grid(staff: StaffProfile, grid: OrgUnit) -> OrgUnit:
@@ -96,6 +113,48 @@ def set_care_record(*, staff: StaffProfile, person: Person, kind: CareKind, valu
         care, _created = CareRecord.objects.update_or_create(kind=kind, person=person, defaults={"values": clean})
         record(action="registry.care_record_set", actor=staff.user, target=care, kind=kind.code)
     return care
+
+
+def record_household_visit(*, staff: StaffProfile, household: Household, note: str, visited_at=None,
+                           latitude=None, longitude=None) -> HouseholdVisit:
+    """A visit (走访) to a household in the actor's grids: one row and one audit row,
+    which names the household, never what was found there."""
+    household = access(staff, Household, household.pk)  # not visible → 404 before anything else
+    _writable_grid(staff, household.grid)
+    errors = {}
+    note, limit = (note or "").strip(), HouseholdVisit._meta.get_field("note").max_length
+    if not note:
+        errors["note"] = [_("Say what you found on the visit.")]
+    elif len(note) > limit:
+        errors["note"] = [_("Keep the note under %(n)d characters.") % {"n": limit}]
+    now = timezone.now()
+    visited_at = visited_at or now
+    if visited_at > now + VISIT_CLOCK_SKEW:
+        errors["visited_at"] = [_("A visit cannot be in the future.")]
+    position = _position(latitude, longitude, errors)
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        visit = HouseholdVisit.objects.create(household=household, visited_by=staff.user, visited_at=visited_at,
+                                              note=note, latitude=position[0], longitude=position[1])
+        record(action="registry.household_visited", actor=staff.user, target=visit, household=household.number,
+               grid=household.grid.code, located=position[0] is not None)
+    return visit
+
+
+def _position(latitude, longitude, errors: dict) -> tuple:
+    """(latitude, longitude) as six-place decimals, or (None, None); problems go to ``errors``."""
+    if latitude in (None, "") and longitude in (None, ""):
+        return None, None
+    try:
+        lat, lng = Decimal(str(latitude)), Decimal(str(longitude))
+    except (InvalidOperation, ValueError):
+        lat = lng = Decimal("NaN")
+    if not (lat.is_finite() and lng.is_finite() and -90 <= lat <= 90 and -180 <= lng <= 180):
+        errors["location"] = [_("The location is not a valid latitude and longitude.")]
+        return None, None
+    six_places = Decimal("0.000001")
+    return lat.quantize(six_places), lng.quantize(six_places)
 
 
 # --- creating and changing registry records ------------------------------------

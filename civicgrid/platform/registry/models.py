@@ -7,6 +7,7 @@ output masks them unless an unmask action says otherwise.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _l
 
@@ -255,3 +256,30 @@ class CareRecord(models.Model):
         return f"{self.kind} · {self.person}"
 
 
+
+
+class HouseholdVisit(models.Model):
+    """A grid worker's visit to a household (走访): who went, when, what they found."""
+
+    household = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="visits",
+                                  verbose_name=_l("household"))
+    visited_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+",
+                                   verbose_name=_l("visited by"))
+    visited_at = models.DateTimeField(_l("visited at"))
+    note = models.TextField(_l("what was found"), max_length=2000)
+    # Where the phone was at the visit, when it could tell.
+    latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-visited_at", "-id"]
+        verbose_name = _l("household visit")
+        verbose_name_plural = _l("household visits")
+        indexes = [
+            models.Index(fields=["household", "-visited_at"], name="visit_household_latest"),
+            models.Index(fields=["visited_by", "-visited_at"], name="visit_visitor_latest"),
+        ]
+
+    def __str__(self):
+        return f"{self.household} · {self.visited_at:%Y-%m-%d}"

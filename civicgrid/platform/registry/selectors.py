@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.db.models import Model, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Max, Model, Prefetch, Q, QuerySet
 from django.http import Http404
 
 from civicgrid.platform.accounts.staff.models import PERSONAL_DATA_ROLES, StaffProfile, StaffRole
@@ -12,7 +12,18 @@ from civicgrid.platform.org.selectors import unit_subtree_filter
 
 from . import protection
 from .identity import normalise_phone, parse_id_number
-from .models import Building, CareKind, CareRecord, House, Household, Organisation, Person, Place, Thing
+from .models import (
+    Building,
+    CareKind,
+    CareRecord,
+    House,
+    Household,
+    HouseholdVisit,
+    Organisation,
+    Person,
+    Place,
+    Thing,
+)
 
 GRID_BOUND_MODELS = (Person, Household, Building, House, Place, Organisation, Thing)
 # Who may see a protected value in clear (with a stated purpose, audited).
@@ -175,6 +186,19 @@ def registry_counts(staff: StaffProfile) -> dict[type[Model], int]:
     counts = {model: registry_for(staff, model).count() for model in GRID_BOUND_MODELS}
     counts[CareRecord] = care_records_for(staff).count()
     return counts
+
+
+def visits_for(staff: StaffProfile) -> QuerySet[HouseholdVisit]:
+    """Visits to the households ``staff`` may see, newest first."""
+    return HouseholdVisit.objects.select_related("household", "visited_by").filter(
+        household__in=registry_for(staff, Household).values("pk")).order_by("-visited_at", "-pk")
+
+
+def households_to_visit(staff: StaffProfile) -> QuerySet[Household]:
+    """The actor's households with ``members`` (a count) and ``last_visit``, the longest unvisited first."""
+    return (registry_for(staff, Household)
+            .annotate(members_count=Count("members", distinct=True), last_visit=Max("visits__visited_at"))
+            .order_by(F("last_visit").asc(nulls_first=True), "number"))
 
 
 def head_count_in_grid(grid) -> int:

@@ -1,0 +1,439 @@
+// 平安通, the grid worker's phone app: the offline queue of reports, the position from the
+// phone or a tap on the grid's map, the service worker, the network badge.
+//
+// A report is first kept in IndexedDB under a key made here (a UUID), then sent with that key
+// in the Idempotency-Key header. It leaves IndexedDB only after a 2xx answer; the server makes
+// one case per key, so sending again after a lost answer cannot make a second one.
+(function () {
+  "use strict";
+  var body = document.body;
+  if (!body || !body.hasAttribute("data-worker-app")) return;
+  var TEXT = (document.querySelector("[data-text]") || { dataset: {} }).dataset;
+  var USER = body.dataset.user || "";
+  var ENDPOINT = body.dataset.endpoint;
+  var FIELDS = ["category", "title", "description", "latitude", "longitude", "address", "urgency"];
+  var DB_NAME = "civicgrid-worker", STORE = "reports";
+
+  // --- the service worker: installable, and the report page opens offline -----------------------
+  if ("serviceWorker" in navigator && body.dataset.serviceWorker) {
+    navigator.serviceWorker.register(body.dataset.serviceWorker, { scope: body.dataset.scope })
+      .catch(function () { /* the app works without it, only not offline */ });
+  }
+
+  // --- the network badge, and a page kept from before ------------------------------------------
+  var net = document.querySelector("[data-net]");
+  function showNetwork() {
+    var online = navigator.onLine;
+    if (net) {
+      net.textContent = online ? net.dataset.online : net.dataset.offline;
+      net.classList.toggle("offline", !online);
+    }
+    body.classList.toggle("is-offline", !online);
+    var stale = document.querySelector("[data-stale]");
+    var rendered = parseInt(body.dataset.renderedAt || "0", 10) * 1000;
+    // A page older than a minute while offline came from the service worker's cache.
+    if (stale && !online && rendered && Date.now() - rendered > 60000) {
+      stale.querySelector("[data-stale-time]").textContent = new Date(rendered).toLocaleString();
+      stale.hidden = false;
+    } else if (stale) {
+      stale.hidden = true;
+    }
+  }
+  // Messages in a kept page belong to its first showing.
+  var flash = document.querySelector("[data-flash]");
+  if (flash && Date.now() - parseInt(body.dataset.renderedAt || "0", 10) * 1000 > 60000) flash.remove();
+  showNetwork();
+  window.addEventListener("offline", showNetwork);
+  window.addEventListener("online", function () { showNetwork(); flush(); });
+
+  // --- the queue in IndexedDB ----------------------------------------------------------------------
+  function openDb() {
+    return new Promise(function (resolve, reject) {
+      if (!window.indexedDB) { reject(new Error("no IndexedDB")); return; }
+      var request = indexedDB.open(DB_NAME, 1);
+      request.onupgradeneeded = function () { request.result.createObjectStore(STORE, { keyPath: "id" }); };
+      request.onsuccess = function () { resolve(request.result); };
+      request.onerror = function () { reject(request.error); };
+    });
+  }
+  function inStore(mode, work) {
+    return openDb().then(function (db) {
+      return new Promise(function (resolve, reject) {
+        var transaction = db.transaction(STORE, mode), result;
+        var request = work(transaction.objectStore(STORE));
+        request.onsuccess = function () { result = request.result; };
+        transaction.oncomplete = function () { db.close(); resolve(result); };
+        transaction.onerror = transaction.onabort = function () { db.close(); reject(transaction.error); };
+      });
+    });
+  }
+  var queue = {
+    all: function () { return inStore("readonly", function (store) { return store.getAll(); }); },
+    get: function (id) { return inStore("readonly", function (store) { return store.get(id); }); },
+    put: function (item) { return inStore("readwrite", function (store) { return store.put(item); }); },
+    remove: function (id) { return inStore("readwrite", function (store) { return store.delete(id); }); },
+  };
+
+  function newKey() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    var bytes = crypto.getRandomValues(new Uint8Array(16));
+    bytes[6] = (bytes[6] & 0x0f) | 0x40; bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    var hex = Array.prototype.map.call(bytes, function (b) { return (b + 0x100).toString(16).slice(1); }).join("");
+    return [hex.slice(0, 8), hex.slice(8, 12), hex.slice(12, 16), hex.slice(16, 20), hex.slice(20)].join("-");
+  }
+
+  function csrfToken() {
+    // The cookie is the current one even in a page the service worker kept from before.
+    var found = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+    if (found) return decodeURIComponent(found[1]);
+    var field = document.querySelector("[name=csrfmiddlewaretoken]");
+    return field ? field.value : "";
+  }
+
+  // One try. Resolves to {state: "sent" | "refused" | "offline" | "sign-in" | "retry", ...}.
+  function send(item) {
+    var data = new FormData();
+    FIELDS.forEach(function (name) { data.append(name, item.fields[name] || ""); });
+    (item.photos || []).forEach(function (photo) { data.append("photos", photo.blob, photo.name); });
+    return fetch(ENDPOINT, {
+      method: "POST", body: data, credentials: "same-origin", redirect: "manual",
+      headers: { "Idempotency-Key": item.id, "X-CSRFToken": csrfToken(), "Accept": "application/json" },
+    }).then(function (response) {
+      var json = (response.headers.get("Content-Type") || "").indexOf("application/json") === 0;
+      if (response.ok && json) return response.json().then(function (answer) { return { state: "sent", answer: answer }; });
+      if (response.status === 400 && json) {
+        return response.json().then(function (answer) { return { state: "refused", errors: answer.errors || {} }; });
+      }
+      // A redirect is the sign-in page: the session ended while the phone was away.
+      if (response.type === "opaqueredirect" || response.status === 403) return { state: "sign-in" };
+      return { state: "retry" };
+    }, function () { return { state: "offline" }; });
+  }
+
+  // --- sending what waits, in the order it was made ------------------------------------------------
+  var sending = {};  // id → what the last try said, for the list (not stored)
+  var flushing = null;
+  function flush() {
+    if (flushing) return flushing;
+    flushing = queue.all().then(function (items) {
+      var mine = items.filter(function (item) { return item.user === USER && !item.errors && !sending[item.id + ":busy"]; })
+        .sort(function (a, b) { return a.created < b.created ? -1 : 1; });
+      return mine.reduce(function (chain, item) {
+        return chain.then(function (stop) {
+          if (stop) return true;
+          sending[item.id] = "sending";
+          sending[item.id + ":busy"] = true;
+          render();
+          return settle(item).then(function (result) {
+            delete sending[item.id + ":busy"];
+            return result.state === "offline" || result.state === "sign-in";  // the rest would fail alike
+          });
+        });
+      }, Promise.resolve(false));
+    }).catch(function () { /* no IndexedDB here: nothing can wait */ }).then(function () {
+      flushing = null;
+      return render();
+    });
+    return flushing;
+  }
+
+  // Send one, and keep the queue as the answer says.
+  function settle(item) {
+    return send(item).then(function (result) {
+      if (result.state === "sent") {
+        delete sending[item.id];
+        showSent(result.answer);
+        return queue.remove(item.id).then(function () { return result; });
+      }
+      if (result.state === "refused") {
+        delete sending[item.id];
+        item.errors = result.errors;
+        return queue.put(item).then(function () { return result; });
+      }
+      sending[item.id] = result.state;
+      return result;
+    });
+  }
+
+  function showSent(answer) {
+    var section = document.querySelector("[data-sent-section]"), list = document.querySelector("[data-sent-list]");
+    if (!section || !list || !answer) return;
+    var entry = document.createElement("li");
+    entry.setAttribute("data-sent", answer.number);
+    var text = answer.message || answer.number;
+    if (answer.url) {
+      var link = document.createElement("a");
+      link.href = answer.url; link.textContent = text;
+      entry.appendChild(link);
+    } else {
+      entry.textContent = text;
+    }
+    list.insertBefore(entry, list.firstChild);
+    section.hidden = false;
+  }
+
+  // --- the list of what waits ----------------------------------------------------------------------
+  function render() {
+    return queue.all().then(function (items) {
+      items.sort(function (a, b) { return a.created < b.created ? -1 : 1; });
+      var waiting = items.filter(function (item) { return item.user === USER; });
+      document.querySelectorAll("[data-queue-count]").forEach(function (node) { node.textContent = items.length; });
+      var badge = document.querySelector("[data-queue-badge]");
+      if (badge) badge.hidden = items.length === 0;
+      var section = document.querySelector("[data-queue-section]");
+      var list = document.querySelector("[data-queue-list]");
+      var template = document.querySelector("[data-queue-item]");
+      if (!section || !list || !template) return;
+      section.hidden = items.length === 0;
+      list.textContent = "";
+      items.forEach(function (item) {
+        var entry = template.content.firstElementChild.cloneNode(true);
+        entry.setAttribute("data-queued", item.id);
+        var state = item.user !== USER ? "other-user" : item.errors ? "refused" : sending[item.id] || "waiting";
+        entry.setAttribute("data-state", state);
+        entry.querySelector("[data-queued-title]").textContent = item.fields.title || TEXT.noTitle;
+        entry.querySelector("[data-queued-when]").textContent = new Date(item.created).toLocaleString();
+        var photos = (item.photos || []).length;
+        entry.querySelector("[data-queued-what]").textContent =
+          [item.label || "", photos ? photos + " " + TEXT.photos : ""].filter(Boolean).join(" · ");
+        entry.querySelector("[data-queued-state]").textContent = ({
+          waiting: TEXT.waiting, sending: TEXT.sending, offline: TEXT.waiting, "sign-in": TEXT.signIn,
+          retry: TEXT.retry, refused: TEXT.refused, "other-user": TEXT.otherUser,
+        })[state] || "";
+        if (item.errors) {
+          var errors = entry.querySelector("[data-queued-errors]");
+          Object.keys(item.errors).forEach(function (field) {
+            item.errors[field].forEach(function (message) {
+              var line = document.createElement("li");
+              line.textContent = message;
+              errors.appendChild(line);
+            });
+          });
+          errors.hidden = false;
+          entry.querySelector("[data-queued-actions]").hidden = false;
+        }
+        var discard = entry.querySelector("[data-queued-discard]");
+        discard.addEventListener("click", function () {
+          if (window.confirm(TEXT.discard)) queue.remove(item.id).then(render);
+        });
+        var edit = entry.querySelector("[data-queued-edit]");
+        if (edit) edit.addEventListener("click", function () { loadIntoForm(item); });
+        list.appendChild(entry);
+      });
+      return waiting.length;
+    }).catch(function () { return 0; });
+  }
+
+  // --- the report form --------------------------------------------------------------------------
+  var form = document.querySelector("[data-report-form]");
+  var correcting = null;  // the refused report being corrected: it goes once the new one is kept
+
+  function clearErrors() {
+    form.querySelectorAll(".errorlist[data-added]").forEach(function (node) { node.remove(); });
+    form.querySelectorAll(".invalid").forEach(function (node) { node.classList.remove("invalid"); });
+    form.querySelector("[data-form-alert]").hidden = true;
+  }
+
+  function showErrors(errors) {
+    Object.keys(errors).forEach(function (field) {
+      var holder = form.querySelector('[data-field="' + field + '"]') || form.querySelector('[data-errors-for="__all__"]');
+      var list = document.createElement("ul");
+      list.className = "errorlist";
+      list.setAttribute("data-added", "");
+      errors[field].forEach(function (message) {
+        var line = document.createElement("li");
+        line.textContent = message;
+        list.appendChild(line);
+      });
+      holder.appendChild(list);
+      holder.classList.add("invalid");
+    });
+    var alert = form.querySelector("[data-form-alert]");
+    alert.hidden = false;
+    alert.scrollIntoView({ block: "center" });
+  }
+
+  // What the server would refuse anyway, checked here so a report kept offline is a good one.
+  function problems(fields) {
+    var errors = {};
+    if (!fields.category) errors.category = [TEXT.required];
+    if (!fields.title.trim()) errors.title = [TEXT.required];
+    if (!(fields.latitude && fields.longitude) && !fields.address.trim()) errors.location = [TEXT.where];
+    return errors;
+  }
+
+  function loadIntoForm(item) {
+    if (!form) return;
+    FIELDS.forEach(function (name) { if (form.elements[name]) form.elements[name].value = item.fields[name] || ""; });
+    var input = form.elements.photos;
+    if (input && window.DataTransfer && (item.photos || []).length) {
+      var chosen = new DataTransfer();
+      item.photos.forEach(function (photo) { chosen.items.add(new File([photo.blob], photo.name, { type: photo.type })); });
+      input.files = chosen.files;
+      showPreviews();
+    }
+    if (item.fields.latitude && item.fields.longitude) placeHere(parseFloat(item.fields.latitude), parseFloat(item.fields.longitude));
+    correcting = item.id;
+    clearErrors();
+    if (item.errors) showErrors(item.errors);
+  }
+
+  function keptLocally(message) {
+    var alert = form.querySelector("[data-form-alert]");
+    alert.textContent = message;
+    alert.hidden = false;
+    alert.classList.add("notice");
+  }
+
+  if (form) {
+    var alertText = form.querySelector("[data-form-alert]").textContent;
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      clearErrors();
+      var alert = form.querySelector("[data-form-alert]");
+      alert.textContent = alertText;
+      alert.classList.remove("notice");
+      var fields = {};
+      FIELDS.forEach(function (name) { fields[name] = form.elements[name] ? form.elements[name].value : ""; });
+      var found = problems(fields);
+      if (Object.keys(found).length) { showErrors(found); return; }
+      var category = form.elements.category;
+      var item = {
+        id: newKey(), user: USER, created: new Date().toISOString(), fields: fields,
+        label: category.selectedIndex >= 0 ? category.options[category.selectedIndex].text : "",
+        photos: Array.prototype.map.call(form.elements.photos.files || [], function (file, index) {
+          return { name: file.name || "photo-" + (index + 1) + ".jpg", type: file.type, blob: file };
+        }),
+      };
+      var button = form.querySelector("[data-submit]");
+      button.disabled = true;
+      var replaced = correcting;
+      sending[item.id] = "sending";
+      sending[item.id + ":busy"] = true;  // a flush running meanwhile leaves it to this one
+      queue.put(item).then(function () {
+        correcting = null;
+        return replaced ? queue.remove(replaced) : undefined;
+      }).then(function () {
+        render();
+        return settle(item).then(function (result) {
+          delete sending[item.id + ":busy"];
+          if (result.state === "refused") {
+            // Sent while online and refused: the form still holds it, so it leaves the queue.
+            return queue.remove(item.id).then(function () { showErrors(result.errors); });
+          }
+          resetForm();
+          if (result.state !== "sent") keptLocally(TEXT.kept);
+          return undefined;
+        });
+      }, function () {
+        // No IndexedDB (a private window on some phones): send it straight away or not at all.
+        delete sending[item.id + ":busy"];
+        return send(item).then(function (result) {
+          if (result.state === "sent") { showSent(result.answer); resetForm(); }
+          else if (result.state === "refused") showErrors(result.errors);
+          else keptLocally(TEXT.notKept);
+        });
+      }).then(function () {
+        button.disabled = false;
+        return render();
+      });
+    });
+  }
+
+  function resetForm() {
+    // The worker is still where they were: the position stays for the next report.
+    var lat = form.elements.latitude.value, lng = form.elements.longitude.value, address = form.elements.address.value;
+    form.reset();
+    form.elements.latitude.value = lat; form.elements.longitude.value = lng; form.elements.address.value = address;
+    showPreviews();
+  }
+
+  // --- photos: a preview of each chosen one --------------------------------------------------------
+  function showPreviews() {
+    var box = form && form.querySelector("[data-previews]");
+    if (!box) return;
+    box.querySelectorAll("img").forEach(function (img) { URL.revokeObjectURL(img.src); });
+    box.textContent = "";
+    Array.prototype.forEach.call(form.elements.photos.files || [], function (file) {
+      var img = document.createElement("img");
+      img.src = URL.createObjectURL(file);
+      img.alt = file.name;
+      box.appendChild(img);
+    });
+  }
+  if (form && form.elements.photos) form.elements.photos.addEventListener("change", showPreviews);
+
+  // --- where: the phone's position, or a tap on the map of the grid -------------------------------
+  var map = document.querySelector("[data-grid-map]");
+  var here = map && map.querySelector("[data-here]");
+  var k = map ? parseFloat(map.dataset.k) : 1;
+
+  function placeHere(lat, lng) {
+    if (!here) return;
+    here.setAttribute("cx", lng * k);
+    here.setAttribute("cy", -lat);
+    here.removeAttribute("hidden");
+  }
+
+  function positionInto(target, status, onDone) {
+    if (!("geolocation" in navigator)) { if (status) status.textContent = TEXT.failed; return; }
+    if (status) status.textContent = TEXT.locating;
+    navigator.geolocation.getCurrentPosition(function (position) {
+      var lat = position.coords.latitude, lng = position.coords.longitude;
+      target.latitude.value = lat.toFixed(6);
+      target.longitude.value = lng.toFixed(6);
+      if (status) {
+        status.textContent = TEXT.located + " " + lat.toFixed(5) + ", " + lng.toFixed(5) +
+          (position.coords.accuracy ? " (±" + Math.round(position.coords.accuracy) + " m)" : "");
+      }
+      if (onDone) onDone(lat, lng);
+    }, function (error) {
+      if (status) status.textContent = error.code === 1 ? TEXT.denied : TEXT.failed;
+    }, { enableHighAccuracy: true, timeout: 20000, maximumAge: 60000 });
+  }
+
+  if (form) {
+    var status = form.querySelector("[data-locate-status]");
+    var locate = form.querySelector("[data-locate]");
+    if (locate) locate.addEventListener("click", function () { positionInto(form.elements, status, placeHere); });
+    if (!form.elements.latitude.value) positionInto(form.elements, status, placeHere);
+    else placeHere(parseFloat(form.elements.latitude.value), parseFloat(form.elements.longitude.value));
+    if (map) {
+      map.addEventListener("click", function (event) {
+        var point = map.createSVGPoint();
+        point.x = event.clientX; point.y = event.clientY;
+        var at = point.matrixTransform(map.getScreenCTM().inverse());
+        var lat = -at.y, lng = at.x / k;
+        form.elements.latitude.value = lat.toFixed(6);
+        form.elements.longitude.value = lng.toFixed(6);
+        placeHere(lat, lng);
+        status.textContent = TEXT.picked + " " + lat.toFixed(5) + ", " + lng.toFixed(5);
+      });
+    }
+  }
+
+  // A visit gets the phone's position when the phone will tell; without one it is saved all the same.
+  var visit = document.querySelector("[data-fill-position]");
+  if (visit) positionInto(visit.elements, visit.querySelector("[data-locate-status]"));
+
+  // --- signing out: nothing of this account stays in the app's cache ----------------------------
+  var signOut = document.querySelector("[data-sign-out]");
+  if (signOut) {
+    signOut.addEventListener("submit", function (event) {
+      event.preventDefault();
+      render().then(function (mine) {
+        if (mine && !window.confirm(TEXT.signOutQueued)) return undefined;
+        var clearing = window.caches ? caches.keys().then(function (keys) {
+          return Promise.all(keys.filter(function (key) { return key.indexOf("civicgrid-worker-") === 0; })
+            .map(function (key) { return caches.delete(key); }));
+        }) : Promise.resolve();
+        return clearing.catch(function () {}).then(function () { signOut.submit(); });
+      });
+    });
+  }
+
+  // On every page: show what waits, and send it if the network is there.
+  render().then(function () { if (navigator.onLine) flush(); });
+  // A phone may say it is online while nothing gets through: try again now and then.
+  window.setInterval(function () { if (navigator.onLine) flush(); }, 60000);
+})();

@@ -92,8 +92,8 @@ def test_a_dispatch_pops_up_on_the_handlers_console_and_words_find_the_case(chro
         sign_in(operator_page, base, "shangcheng_operator")
         # A few words of the description, not of the title: the case, highlighted.
         operator_page.goto(f"{base}/cases/")
-        operator_page.fill("input[name=q]", "私拉电线 起火")
-        operator_page.press("input[name=q]", "Enter")
+        operator_page.fill("form.case-search input[name=q]", "私拉电线 起火")
+        operator_page.press("form.case-search input[name=q]", "Enter")
         row = operator_page.locator(f"tr[data-case='{case.number}']")
         expect(row).to_be_visible()
         expect(row.locator(".search-snippet mark").first).to_have_text(re.compile("私拉|电线|起火"))

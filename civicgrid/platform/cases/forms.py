@@ -176,12 +176,23 @@ class DispatchForm(forms.Form):
 
     def __init__(self, *args, staff, case, **kwargs):
         super().__init__(*args, **kwargs)
-        from .selectors import suggested_department
+        from .selectors import open_load_by_department, suggested_department
 
         suggestion = suggested_department(case.category, case.grid)
         first = (_l("As the routing rule says: %(name)s") % {"name": suggestion.name} if suggestion
                  else _l("Choose a department"))
-        self.fields["department"].choices = [("", first)] + [(d.code, d.name) for d in departments_for(staff)]
+        # Each department with the cases it holds now, so the dispatcher sees who is swamped.
+        load = open_load_by_department()
+        self.fields["department"].choices = [("", first)] + [
+            (d.code, _l("%(name)s · %(n)d open") % {"name": d.name, "n": load.get(d.pk, 0)})
+            for d in departments_for(staff)]
+        self.suggestion = suggestion
+        self.suggestion_load = load.get(suggestion.pk, 0) if suggestion else None
+        if suggestion:
+            self.fields["department"].help_text = _l(
+                "Suggested by the routing rules for this category and place: %(name)s, now holding %(n)d open "
+                "cases. Choose another to overrule it; the first dispatcher answers for the choice.") % {
+                "name": suggestion.name, "n": self.suggestion_load}
 
 
 class TransferForm(forms.Form):

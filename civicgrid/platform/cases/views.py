@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
+import segno
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -28,6 +29,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
+from django.utils.timezone import get_current_timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_POST
@@ -103,11 +105,12 @@ def _filtered(cases: QuerySet[Case], filters: dict, staff: StaffProfile, now) ->
         cases = cases.filter(category__parent__code=filters["kind"])
     if filters.get("source"):
         cases = cases.filter(source=filters["source"])
-    tz = timezone.get_current_timezone()
     if filters.get("reported_from"):
-        cases = cases.filter(reported_at__gte=datetime.combine(filters["reported_from"], time.min, tz))
+        start = datetime.combine(filters["reported_from"], time.min, get_current_timezone())
+        cases = cases.filter(reported_at__gte=start)
     if filters.get("reported_to"):
-        cases = cases.filter(reported_at__lt=datetime.combine(filters["reported_to"] + timedelta(days=1), time.min, tz))
+        end = datetime.combine(filters["reported_to"] + timedelta(days=1), time.min, get_current_timezone())
+        cases = cases.filter(reported_at__lt=end)
     if filters.get("department"):
         cases = cases.filter(department__code=filters["department"])
     if filters.get("grid"):
@@ -449,7 +452,30 @@ def _detail_page(request, case: Case, *, bound: dict | None = None, conflict: st
         "duplicates": list(selectors.cases_for(staff).filter(duplicate_of=case)),
         "original": selectors.cases_for(staff).filter(pk=case.duplicate_of_id).first()
         if case.duplicate_of_id else None,
+        "case_map": _case_map(case),
+        "follow": _follow_link(request, staff, case),
     }, status=status)
+
+
+def _case_map(case: Case) -> dict | None:
+    """The pin and the grid's polygon for the case page's small map (none without either)."""
+    boundary = case.grid.boundary if case.grid_id else None
+    if case.latitude is None and not boundary:
+        return None
+    return {"boundary": boundary, "grid": case.grid.name if case.grid_id else "",
+            "point": [case.longitude, case.latitude] if case.latitude is not None else None}
+
+
+def _follow_link(request, staff: StaffProfile, case: Case) -> dict | None:
+    """The reporter's link (follow and rate, no sign-in) and its QR code, for the command centre
+    to read out or hand over; others do not see it."""
+    if staff.role not in FOLLOW_LINK_ROLES:
+        return None
+    url = request.build_absolute_uri(reverse("case-follow", kwargs={"token": case.token}))
+    return {"url": url, "qr": segno.make(url, error="m").svg_inline(scale=3, title=_("QR code of the reporter's link"))}
+
+
+FOLLOW_LINK_ROLES = {StaffRole.COUNTY_ADMIN, StaffRole.COMMAND_OPERATOR}
 
 
 def _masked_phone(staff: StaffProfile, case: Case) -> str:

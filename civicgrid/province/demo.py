@@ -14,9 +14,10 @@ from django_tenants.utils import tenant_context
 
 from civicgrid.platform.accounts.actions import create_province_user, create_staff_member
 from civicgrid.platform.accounts.models import ProvinceRole, User
-from civicgrid.platform.accounts.staff.models import StaffRole
+from civicgrid.platform.accounts.staff.models import SECOND_FACTOR_ROLES, StaffRole
 from civicgrid.platform.org.demo import build_demo_tree
 from civicgrid.platform.org.models import Department, OrgUnit
+from civicgrid.province.demo_history import seed_demo_history
 from civicgrid.province.onboarding import ensure_province, onboard_tenant
 from civicgrid.tenants.models import Tenant
 
@@ -57,6 +58,7 @@ class DemoAccount:
     site: str
     username: str
     role: str
+    second_factor: bool = False  # signs in with a TOTP code too (enrols at the first sign-in)
 
 
 def demo_is_seeded() -> bool:
@@ -72,7 +74,8 @@ def seed_demo(*, progress=None) -> list[DemoAccount]:
         if not User.objects.filter(username=username).exists():
             create_province_user(username=username, password_hash=password_hash, province_role=role,
                                  full_name=full_name, acting_user=None)
-        accounts.append(DemoAccount(base, username, ProvinceRole(role).label))
+        accounts.append(DemoAccount(base, username, ProvinceRole(role).label,
+                                    second_factor=role == ProvinceRole.PROVINCIAL_ADMIN))
     _demo_vendor()
     for index, (name, code, level, parent, sub, centre) in enumerate(TENANTS, start=1):
         if progress:
@@ -80,7 +83,8 @@ def seed_demo(*, progress=None) -> list[DemoAccount]:
         result = onboard_tenant(name=name, division_code=code, level=level, parent_code=parent,
                                 domain=f"{sub}.{base}", admin_password_hash=password_hash, acting_user=None)
         tenant = result.tenant
-        accounts.append(DemoAccount(tenant.primary_domain, result.admin_username, StaffRole.COUNTY_ADMIN.label))
+        accounts.append(DemoAccount(tenant.primary_domain, result.admin_username, StaffRole.COUNTY_ADMIN.label,
+                                    second_factor=True))
         with tenant_context(tenant):
             tree = build_demo_tree(center=centre)
             add_default_departments(tree)
@@ -92,9 +96,11 @@ def seed_demo(*, progress=None) -> list[DemoAccount]:
                         username=username, password_hash=password_hash, role=role, full_name=f"{name}{title}",
                         scope_org_unit=scope if isinstance(scope, OrgUnit) else None,
                         scope_department=scope if isinstance(scope, Department) else None, acting_user=None)
-                accounts.append(DemoAccount(tenant.primary_domain, username, StaffRole(role).label))
+                accounts.append(DemoAccount(tenant.primary_domain, username, StaffRole(role).label,
+                                            second_factor=role in SECOND_FACTOR_ROLES))
             seed_demo_people(tenant, tree)
             seed_demo_cases(tenant, tree)
+            seed_demo_history(tenant)
             if tenant.schema_name in DEMO_SITE_TENANTS:
                 from civicgrid.cms.demo import seed_demo_sites
 

@@ -55,7 +55,7 @@ SECTIONS: list[tuple[str, list[Entry]]] = [
         Entry(_("Assessment"), "assessment:assessment-page", ALL - {R.COMMUNITY_OPERATOR}, icon="rank"),
     ]),
     (pgettext_lazy("navigation", "Registry"), [
-        Entry(_("People and places"), "registry-home", icon="people"),
+        Entry(pgettext_lazy("navigation", "People and places"), "registry-home", icon="people"),
         Entry(_("Verification"), "registry-verify", ALL - {R.GRID_WORKER, R.AUDITOR}, icon="check"),
         Entry(_("Imports"), "registry_imports:registry-imports", frozenset({R.COUNTY_ADMIN, R.COMMAND_OPERATOR}),
               icon="upload"),

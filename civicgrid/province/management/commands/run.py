@@ -105,5 +105,12 @@ class Command(BaseCommand):
         self.stdout.write("")
         self.stdout.write(f"Demo accounts (password for all: {DEMO_PASSWORD})")
         for account in accounts:
-            self.stdout.write(f"  http://{account.site}:{port}/  {account.username:<24} {account.role}")
+            mark = " *" if account.second_factor else ""
+            self.stdout.write(f"  http://{account.site}:{port}/  {account.username:<24} {account.role}{mark}")
+        self.stdout.write("")
+        self.stdout.write("* signs in with a second factor (等保 level 3). At the first sign-in the page shows a QR")
+        self.stdout.write("  code and a key: scan it with any authenticator app (Microsoft/Google Authenticator,")
+        self.stdout.write("  FreeOTP …), or, with no phone at hand, print the current code for that key with")
+        self.stdout.write("  `.venv/bin/civicgrid second_factor code <key>` and type it in. A lost phone:")
+        self.stdout.write("  `civicgrid second_factor reset <user>`.")
         self.stdout.write("")

@@ -133,8 +133,21 @@
     }).catch(function () { /* no IndexedDB here: nothing can wait */ }).then(function () {
       flushing = null;
       return render();
+    }).then(function (waiting) {
+      retryLater(waiting);
     });
     return flushing;
+  }
+
+  // "online" can come before the network really carries (a phone between cells, a captive
+  // portal): while something waits, try again soon, then less and less often.
+  var retryDelay = 2000, retryTimer = null;
+  function retryLater(waiting) {
+    window.clearTimeout(retryTimer);
+    var stuck = Object.keys(sending).some(function (key) { return sending[key] === "offline" || sending[key] === "retry"; });
+    if (!waiting || !stuck || !navigator.onLine) { retryDelay = 2000; return; }
+    retryTimer = window.setTimeout(flush, retryDelay);
+    retryDelay = Math.min(retryDelay * 2.5, 60000);
   }
 
   // Send one, and keep the queue as the answer says.
@@ -142,6 +155,7 @@
     return send(item).then(function (result) {
       if (result.state === "sent") {
         delete sending[item.id];
+        retryDelay = 2000;
         showSent(result.answer);
         return queue.remove(item.id).then(function () { return result; });
       }
@@ -180,10 +194,12 @@
       document.querySelectorAll("[data-queue-count]").forEach(function (node) { node.textContent = items.length; });
       var badge = document.querySelector("[data-queue-badge]");
       if (badge) badge.hidden = items.length === 0;
+      var kept = document.querySelector("[data-form-alert].notice");
+      if (kept && items.length === 0) kept.hidden = true;  // "kept on this phone" is over: it went
       var section = document.querySelector("[data-queue-section]");
       var list = document.querySelector("[data-queue-list]");
       var template = document.querySelector("[data-queue-item]");
-      if (!section || !list || !template) return;
+      if (!section || !list || !template) return waiting.length;
       section.hidden = items.length === 0;
       list.textContent = "";
       items.forEach(function (item) {
@@ -192,10 +208,11 @@
         var state = item.user !== USER ? "other-user" : item.errors ? "refused" : sending[item.id] || "waiting";
         entry.setAttribute("data-state", state);
         entry.querySelector("[data-queued-title]").textContent = item.fields.title || TEXT.noTitle;
-        entry.querySelector("[data-queued-when]").textContent = new Date(item.created).toLocaleString();
+        entry.querySelector("[data-queued-when]").textContent = new Date(item.created).toLocaleString([], {
+          month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit" });
         var photos = (item.photos || []).length;
         entry.querySelector("[data-queued-what]").textContent =
-          [item.label || "", photos ? photos + " " + TEXT.photos : ""].filter(Boolean).join(" · ");
+          ["", item.label || "", photos ? TEXT.photos + " " + photos : ""].filter(Boolean).join(" · ");
         entry.querySelector("[data-queued-state]").textContent = ({
           waiting: TEXT.waiting, sending: TEXT.sending, offline: TEXT.waiting, "sign-in": TEXT.signIn,
           retry: TEXT.retry, refused: TEXT.refused, "other-user": TEXT.otherUser,
@@ -323,6 +340,7 @@
           }
           resetForm();
           if (result.state !== "sent") keptLocally(TEXT.kept);
+          window.scrollTo(0, 0);  // the list of what waits and what went is at the top
           return undefined;
         });
       }, function () {

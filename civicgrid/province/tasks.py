@@ -1,5 +1,6 @@
-"""The province's tasks: onboarding (the queued form of ``onboarding.onboard_tenant``)
-and tenant health (the figures the province page shows of each tenant).
+"""The province's tasks: onboarding (the queued form of ``onboarding.onboard_tenant``),
+tenant health (the figures the province page shows of each tenant) and the daily
+aggregates each tenant publishes for supervision (``publishing``).
 
 Province-level tasks run in ``public``; per-tenant tasks are sent with the
 tenant's schema set, so they run there (and refuse to run with none).
@@ -61,3 +62,30 @@ def refresh_tenant_health() -> dict:
 def refresh_all_tenant_health() -> int:
     """Beat job: fan out one task per active tenant, each sent from its own schema."""
     return send_to_each(ready_tenant_schemas(), refresh_tenant_health)
+
+
+# Beat sends the fan-out every 15 minutes; a publication still queued by the next one would
+# only repeat it.
+PUBLISH_EXPIRES_SECONDS = 900
+
+
+@app.task(name="civicgrid.province.tasks.publish_tenant_aggregates", acks_late=True)
+def publish_tenant_aggregates() -> dict:
+    """Publish yesterday's and today's figures of the schema it was sent from (yesterday
+    again, so the evening's facts and the end-of-day overdue count land once the day is
+    over; today, so the province watches the day as it goes)."""
+    from .publishing import publish_daily_aggregates
+
+    schema = connection.schema_name
+    if schema == "public":
+        raise RuntimeError("publish_tenant_aggregates must be sent from a tenant schema")
+    tenant = Tenant.objects.get(schema_name=schema)
+    today = timezone.localdate()
+    published = [publish_daily_aggregates(tenant=tenant, day=day) for day in (today - timedelta(days=1), today)]
+    return {"schema": schema, "days": [str(p.day) for p in published], "rows": [p.rows for p in published]}
+
+
+@app.task(name="civicgrid.province.tasks.publish_all_aggregates")
+def publish_all_aggregates() -> int:
+    """Beat job: one publication per ready tenant, each sent from its own schema."""
+    return send_to_each(ready_tenant_schemas(), publish_tenant_aggregates, expires=PUBLISH_EXPIRES_SECONDS)

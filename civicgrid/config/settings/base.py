@@ -67,7 +67,7 @@ SHARED_APPS = [
     "django_tenants",
     "daphne",
     "civicgrid.tenants",
-    "civicgrid.province",  # province pages, tenant health, the demo, `civicgrid run`; no models
+    "civicgrid.province",  # province pages, tenant health, the daily aggregates tenants publish, the demo
     "civicgrid.platform.accounts",
     "civicgrid.platform.audit",
     "django.contrib.contenttypes",
@@ -270,6 +270,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     "early-warnings": {  # today's spikes, flagged once each
         "task": "civicgrid.platform.cases.tasks.early_warning_all_tenants",
+        "schedule": 900.0,
+    },
+    "publish-daily-aggregates": {  # each tenant's figures for yesterday and today, for the province
+        "task": "civicgrid.province.tasks.publish_all_aggregates",
         "schedule": 900.0,
     },
     "relay-outboxes": {

@@ -77,7 +77,9 @@ class CaseFilterForm(forms.Form):
                                   widget=forms.DateInput(attrs={"type": "date"}))
     mine = forms.BooleanField(label=_l("Reported by me"), required=False)
     sort = forms.ChoiceField(label=_l("Sort by"), required=False, choices=[
-        ("deadline", _l("Nearest deadline first")), ("newest", _l("Newest first"))])
+        ("deadline", _l("Nearest deadline first")), ("-deadline", _l("Furthest deadline first")),
+        ("newest", _l("Newest first")), ("oldest", _l("Oldest first")), ("number", _l("Number")),
+        ("-number", _l("Number, descending")), ("status", _l("Status")), ("category", _l("Category"))])
 
     def __init__(self, *args, staff, **kwargs):
         super().__init__(*args, **kwargs)

@@ -119,9 +119,37 @@ def _filtered(cases: QuerySet[Case], filters: dict, staff: StaffProfile, now) ->
     if filters.get("mine"):
         cases = cases.filter(reporter=staff.user)
     cases = cases.annotate(current_due=_current_due())
-    if filters.get("sort") == "newest":
-        return cases.order_by("-reported_at", "-pk")
-    return cases.order_by(F("current_due").asc(nulls_last=True), "-reported_at", "-pk")
+    return cases.order_by(*SORTS.get(filters.get("sort") or "deadline", SORTS["deadline"]))
+
+
+# The list's orders; every one ends on the primary key so pages never overlap.
+SORTS = {
+    "deadline": (F("current_due").asc(nulls_last=True), "-reported_at", "-pk"),
+    "-deadline": (F("current_due").desc(nulls_last=True), "-reported_at", "-pk"),
+    "newest": ("-reported_at", "-pk"),
+    "oldest": ("reported_at", "pk"),
+    "number": ("number", "pk"),
+    "-number": ("-number", "-pk"),
+    "status": ("status", "-reported_at", "-pk"),
+    "category": ("category__code", "-reported_at", "-pk"),
+}
+# Column → (sort ascending, sort descending) for the clickable headers.
+SORTABLE_COLUMNS = {"deadline": ("deadline", "-deadline"), "number": ("number", "-number"),
+                    "reported": ("oldest", "newest"), "status": ("status", "status"),
+                    "category": ("category", "category")}
+
+
+def _sort_links(request, chosen: str) -> dict[str, dict]:
+    """For each sortable column: the address that sorts by it (the other way if it already
+    does), and which way it sorts now; the other filters stay in the query string."""
+    query = request.GET.copy()
+    query.pop("page", None)
+    links = {}
+    for column, (ascending, descending) in SORTABLE_COLUMNS.items():
+        current = "asc" if chosen == ascending else "desc" if chosen == descending else ""
+        query["sort"] = descending if current == "asc" else ascending
+        links[column] = {"url": f"?{query.urlencode()}", "dir": current}
+    return links
 
 
 @staff_required()
@@ -147,7 +175,8 @@ def case_list(request):
         cases = _filtered(selectors.cases_for(staff), chosen, staff, now)
     page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "cases/case_list.html", {
-        **context, "page": page, "rows": [_row(case, now) for case in page.object_list]})
+        **context, "page": page, "rows": [_row(case, now) for case in page.object_list],
+        "sort_links": _sort_links(request, chosen.get("sort") or "deadline")})
 
 
 class _SearchPage:

@@ -25,7 +25,7 @@ from tests.world import PASSWORD
 pytestmark = pytest.mark.slow
 expect = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed (pip install playwright)").expect
 
-SHOTS = Path("/work/tmp/shots")
+SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"  # the user guides show them
 PHONE = {"width": 375, "height": 812}
 SPOT = {"latitude": 30.2451, "longitude": 120.1752}  # inside shangcheng's T01-C01-G01
 TITLE = "楼道堆放杂物堵塞消防通道"
@@ -95,7 +95,7 @@ def test_a_grid_worker_reports_from_a_phone_and_an_operator_dispatches(chromium,
             expect(page.locator("[data-previews] img")).to_have_count(1)
             # Nothing may stick out sideways on a phone.
             assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
-            page.screenshot(path=str(SHOTS / "report_phone.png"), full_page=True)
+            page.screenshot(path=str(SHOTS / "console-report-phone.png"), full_page=True)
 
             page.click("button.case-submit")
             page.wait_for_url(re.compile(r"/cases/\d+/$"))
@@ -107,7 +107,7 @@ def test_a_grid_worker_reports_from_a_phone_and_an_operator_dispatches(chromium,
             page.wait_for_function("() => document.querySelector('.case-photos img').naturalWidth > 0")
             assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
             expect(page.locator("[data-action]")).to_have_count(0)  # a grid worker reports; others act
-            page.screenshot(path=str(SHOTS / "detail_phone.png"), full_page=True)
+            page.screenshot(path=str(SHOTS / "console-case-phone.png"), full_page=True)
             number = page.locator(".case-number-tag").inner_text()
 
             page.goto(f"{base}/cases/?mine=on")
@@ -115,13 +115,13 @@ def test_a_grid_worker_reports_from_a_phone_and_an_operator_dispatches(chromium,
             expect(row).to_be_visible()
             expect(row).to_contain_text(TITLE)
             expect(row.locator(".badge")).to_have_class("badge status-reported")
-            page.screenshot(path=str(SHOTS / "list_phone.png"), full_page=True)
+            page.screenshot(path=str(SHOTS / "console-list-phone.png"), full_page=True)
             assert page.problems == []
 
         with chromium() as page:
             sign_in(page, base, "shangcheng_operator")
             page.goto(f"{base}/cases/?q={number}")
-            page.screenshot(path=str(SHOTS / "list_desk.png"), full_page=True)
+            page.screenshot(path=str(SHOTS / "console-list.png"), full_page=True)
             page.click(f"tr[data-case='{number}'] .case-number a")
             page.wait_for_url(re.compile(r"/cases/\d+/$"))
             accept = page.locator("#action-accept")
@@ -138,7 +138,7 @@ def test_a_grid_worker_reports_from_a_phone_and_an_operator_dispatches(chromium,
             expect(page.locator("[data-status]")).to_have_attribute("data-status", "dispatched")
             expect(page.locator(".case-timeline li")).to_have_count(3)
             expect(page.locator(".case-timeline")).to_contain_text("请三日内清理")
-            page.screenshot(path=str(SHOTS / "detail_desk.png"), full_page=True)
+            page.screenshot(path=str(SHOTS / "console-case.png"), full_page=True)
             assert page.problems == []
 
         with chromium() as page:
@@ -158,7 +158,7 @@ def test_a_grid_worker_reports_from_a_phone_and_an_operator_dispatches(chromium,
                 {"name": "清理后.jpg", "mimeType": "image/jpeg", "buffer": photo_jpeg()}])
             handle.scroll_into_view_if_needed()
             assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
-            page.screenshot(path=str(SHOTS / "handle_phone.png"), full_page=True)
+            page.screenshot(path=str(SHOTS / "console-handle-phone.png"), full_page=True)
             handle.locator("button[type=submit]").click()
             expect(page.locator("[data-status]")).to_have_attribute("data-status", "handled")
             expect(page.locator(".case-photos img")).to_have_count(2)
@@ -174,6 +174,21 @@ def test_a_grid_worker_reports_from_a_phone_and_an_operator_dispatches(chromium,
             assert all(p.kind == "image" and p.thumbnail for p in photos)
             assert list(case.events.values_list("action", flat=True)) == [
                 "report", "accept", "dispatch", "start", "handle"]
+
+        # The command centre closes it after the revisit.
+        with chromium() as page:
+            sign_in(page, base, "shangcheng_operator")
+            page.goto(f"{base}/cases/{case.pk}/")
+            close = page.locator("#action-close")
+            if close.get_attribute("open") is None:
+                close.locator("summary").click()
+            expect(close.locator("form")).to_be_visible()
+            page.screenshot(path=str(SHOTS / "console-close-dialog.png"), full_page=False)
+            close.locator("button[type=submit]").click()
+            expect(page.locator("[data-status]")).to_have_attribute("data-status", "closed")
+            assert page.problems == []
+        with tenant_context(world.shangcheng):
+            assert Case.objects.get(pk=case.pk).status == Status.CLOSED
     finally:
         discard_cases(world, TITLE)
         discard_user(world, HANDLER)

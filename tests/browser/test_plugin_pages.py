@@ -54,7 +54,7 @@ def test_a_county_admin_switches_a_plugin_on_and_off(chromium, committed, asgi_s
             page.screenshot(path=str(SHOTS / "plugins-county-confirm.png"), full_page=True)
             page.locator("main form button.primary").click()
             expect(page.locator("main")).to_contain_text("已启用 示例插件")
-            expect(page.locator("header nav")).to_contain_text("示例")
+            expect(page.locator("nav.side")).to_contain_text("示例")
             page.goto(f"{base}/")
             expect(page.locator("main")).to_contain_text("示例插件")  # its home-page box
             page.screenshot(path=str(SHOTS / "plugins-county-home.png"), full_page=True)
@@ -64,7 +64,7 @@ def test_a_county_admin_switches_a_plugin_on_and_off(chromium, committed, asgi_s
             expect(page.locator("main")).to_contain_text("数据保留")
             assert page.goto(f"{base}/p/sample/heard/").status == 404
             page.goto(f"{base}/")
-            expect(page.locator("header nav")).not_to_contain_text("示例")
+            expect(page.locator("nav.side")).not_to_contain_text("示例")
         assert Tenant.objects.get(pk=world.shangcheng.pk).active_plugins == []
         assert Tenant.objects.get(pk=world.yuhang.pk).active_plugins == []
     finally:

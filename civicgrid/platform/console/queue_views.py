@@ -40,7 +40,10 @@ def queue(request):
     counts = light_counts(cases)
     if chosen_light:
         cases = cases.filter(light=chosen_light)
-    page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
+    paginator = Paginator(cases, PAGE_SIZE)
+    # The counts per light already say how many there are: no second COUNT over the queue.
+    paginator.count = counts[chosen_light] if chosen_light else counts["total"]
+    page = paginator.get_page(request.GET.get("page"))
     rows = [{"case": case, "light": case.light, "light_text": LIGHT_TEXT.get(Light(case.light), ""),
              "category": category_label(case.category), "due": case.due,
              "acceptable": case.status == Status.REPORTED} for case in page.object_list]

@@ -149,7 +149,7 @@ def test_staff_are_created_by_county_admins_only(world, township_operator):
     admin = signed_in(world, "shangcheng_admin")
     listing = admin.get("/org/staff/").content.decode()
     assert "shangcheng_gridworker" in listing and "yuhang_operator" not in listing
-    new = {"username": "sc_worker_g02", "full_name": "王五", "password": "a long enough password",
+    new = {"username": "sc_worker_g02", "full_name": "王五", "password": "A long-enough password 1",
            "role": "grid_worker", "scope_org_unit": "T01-C01-G02"}
     assert admin.post("/org/staff/", new).status_code == 302
     with tenant_context(world.shangcheng):
@@ -157,7 +157,7 @@ def test_staff_are_created_by_county_admins_only(world, township_operator):
         assert (member.role, member.scope_kind, member.scope_org_unit.code) == ("grid_worker", "org_unit",
                                                                                  "T01-C01-G02")
     assert "sc_worker_g02" in admin.get("/org/units/T01-C01-G02/").content.decode()  # shows as the grid's worker
-    handler = admin.post("/org/staff/", {"username": "sc_psb", "password": "a long enough password",
+    handler = admin.post("/org/staff/", {"username": "sc_psb", "password": "A long-enough password 1",
                                          "role": "department_handler", "scope_department": "D-PSB"})
     assert handler.status_code == 302
     both = admin.post("/org/staff/", {**new, "username": "sc_both", "scope_department": "D-PSB"})

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import supervision_views, views
 
 app_name = "province"
 
@@ -10,4 +10,5 @@ urlpatterns = [
     path("onboarding/<uuid:job_id>/progress.json", views.job_progress, name="job-progress"),
     path("tenants/<str:code>/suspend/", views.suspend, name="suspend"),
     path("tenants/<str:code>/resume/", views.resume, name="resume"),
+    path("supervision/", supervision_views.province_page, name="province-supervision"),
 ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.db import connection
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -25,6 +26,8 @@ class Entry:
     url_name: str
     roles: frozenset = ALL
     icon: str = ""
+    # Tenant levels the page exists on ("city", "county"); empty: every tenant.
+    levels: frozenset = frozenset()
 
 
 @dataclass
@@ -53,6 +56,8 @@ SECTIONS: list[tuple[str, list[Entry]]] = [
     (pgettext_lazy("navigation", "Supervision"), [
         Entry(_("Dashboard"), "console-dashboard", DESK, icon="chart"),
         Entry(_("Assessment"), "assessment:assessment-page", ALL - {R.COMMUNITY_OPERATOR}, icon="rank"),
+        Entry(_("County supervision"), "city-supervision", frozenset({R.COUNTY_ADMIN, R.COMMAND_OPERATOR, R.AUDITOR}),
+              icon="chart", levels=frozenset({"city"})),
     ]),
     (pgettext_lazy("navigation", "Registry"), [
         Entry(pgettext_lazy("navigation", "People and places"), "registry-home", icon="people"),
@@ -78,6 +83,8 @@ def console_navigation(staff, path: str, plugin_links: list) -> list[Section]:
         links = []
         for entry in entries:
             if staff.role not in entry.roles:
+                continue
+            if entry.levels and getattr(connection.tenant, "level", None) not in entry.levels:
                 continue
             try:
                 links.append(Link(str(entry.label), reverse(entry.url_name), icon=entry.icon))

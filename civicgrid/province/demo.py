@@ -6,9 +6,11 @@ Everything is made through the same actions an operator would use.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tenants.utils import tenant_context
 
@@ -17,8 +19,9 @@ from civicgrid.platform.accounts.models import ProvinceRole, User
 from civicgrid.platform.accounts.staff.models import SECOND_FACTOR_ROLES, StaffRole
 from civicgrid.platform.org.demo import build_demo_tree
 from civicgrid.platform.org.models import Department, OrgUnit
-from civicgrid.province.demo_history import seed_demo_history
+from civicgrid.province.demo_history import HISTORY_DAYS, seed_demo_history
 from civicgrid.province.onboarding import ensure_province, onboard_tenant
+from civicgrid.province.publishing import publish_daily_aggregates
 from civicgrid.tenants.models import Tenant
 
 DEMO_PASSWORD = "civicgrid-demo"
@@ -109,6 +112,11 @@ def seed_demo(*, progress=None) -> list[DemoAccount]:
                     accounts.append(DemoAccount(community_site.host, "—", _("Community site (residents)")))
                 accounts.append(DemoAccount(tenant.primary_domain, f"{tenant.schema_name}_editor",
                                             StaffRole.COMMUNITY_EDITOR.label))
+        # The history's figures for the supervision pages at once (the beat publishes only
+        # yesterday and today, and its first round is a quarter of an hour away).
+        today = timezone.localdate()
+        for back in range(HISTORY_DAYS + 1, -1, -1):
+            publish_daily_aggregates(tenant=tenant, day=today - timedelta(days=back))
     if progress:
         progress(len(TENANTS), len(TENANTS), _("done"))
     return accounts

@@ -15,7 +15,7 @@ from django.utils import timezone, translation
 from django_tenants.utils import schema_context, tenant_context
 
 from civicgrid.platform.cases import actions
-from civicgrid.platform.cases.models import Case
+from civicgrid.platform.cases.models import Case, CaseEvent
 from civicgrid.platform.cases.publishing import MEASURES as SELECTOR_MEASURES
 from civicgrid.platform.cases.publishing import daily_aggregates
 from civicgrid.platform.notifications.models import Notification, OutboxEvent
@@ -221,3 +221,31 @@ def test_the_command_backfills_days_for_a_tenant_or_all(world):
     assert DailyTotal.objects.filter(tenant=world.yuhang).count() == 2
     assert DailyTotal.objects.filter(tenant=world.city).count() == 2
     assert DailyTotal.objects.filter(tenant=world.shangcheng).count() == 5  # the same days again, not twice
+
+
+def test_a_backfill_of_the_demo_history_adds_up_to_its_cases(world):
+    from civicgrid.province.demo import add_default_departments
+    from civicgrid.province.demo_history import HISTORY_DAYS, seed_demo_history
+
+    with tenant_context(world.shangcheng):
+        add_default_departments({})
+        seed_demo_history(world.shangcheng)
+        # Facts up to now: the history moves some recent cases' later steps past the present.
+        now, cases = timezone.now(), Case.objects.all()
+        expected = {"reported": cases.count(), "handled": cases.filter(handled_at__lte=now).count(),
+                    "closed": cases.filter(closed_at__lte=now, status="closed").count(),
+                    "rated": CaseEvent.objects.filter(action="rate", created_at__lte=now).count()}
+    days = HISTORY_DAYS + 3
+    call_command("province", "publish", "--tenant", "shangcheng", "--days", str(days), "--no-progress",
+                 stdout=io.StringIO())
+    totals = DailyTotal.objects.filter(tenant=world.shangcheng)
+    assert totals.count() == days
+    summed = {key: sum(getattr(total, key) for total in totals) for key in expected}
+    assert summed == expected
+    on_time = sum(t.handled_on_time for t in totals)
+    assert 0 < on_time < summed["handled"]  # the history has late ones
+    # Every detail row names a category and its kind; the days add up to their totals.
+    for total in totals.filter(reported__gt=0)[:5]:
+        rows = DailyAggregate.objects.filter(tenant=world.shangcheng, day=total.day)
+        assert sum(row.reported for row in rows) == total.reported
+        assert all(row.category_code and row.kind_code for row in rows)

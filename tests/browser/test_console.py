@@ -135,6 +135,12 @@ def test_the_command_centre_sees_an_early_warning_and_the_cases_behind_it(chromi
             page.goto(f"{base}/queue/")
             expect(page.locator("[data-count='total'] strong")).not_to_have_text("0")
             page.screenshot(path=str(SHOTS / "console-queue.png"), full_page=True)
+            # A light's chip swaps the list in place (htmx) and keeps the filter in the address.
+            page.evaluate("window.stillThisPage = true")
+            page.locator("[data-count='green']").click()
+            page.wait_for_url(lambda url: "light=green" in url)
+            expect(page.locator("[data-count='green']")).to_have_class("light-green chosen")
+            assert page.evaluate("window.stillThisPage === true"), "no full reload"
             page.goto(f"{base}/map/")
             page.wait_for_function("() => document.getElementById('grid-map').dataset.ready === '1'")
             assert int(page.get_attribute("#grid-map", "data-grid-count")) >= 8

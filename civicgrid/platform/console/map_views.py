@@ -4,7 +4,11 @@ grid's card (its workers, its head count, its open cases)."""
 
 from __future__ import annotations
 
-from django.http import Http404, JsonResponse
+import json
+import logging
+
+from django.core.cache import cache
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -13,9 +17,12 @@ from civicgrid.platform.accounts.access import staff_required
 from civicgrid.platform.cases.forms import category_label
 from civicgrid.platform.cases.geography import density_by_grid, open_case_points, open_cases_in_grid
 from civicgrid.platform.cases.models import Category
+from civicgrid.platform.org.geo import grids_version
 from civicgrid.platform.org.models import OrgUnit
 from civicgrid.platform.org.selectors import grid_feature_collection, grid_workers, grids_for
 from civicgrid.platform.registry.selectors import head_count_in_grid
+
+logger = logging.getLogger(__name__)
 
 
 def _category(request) -> str:
@@ -32,9 +39,42 @@ def map_page(request):
     })
 
 
+GRIDS_CACHE_SECONDS = 600
+
+
 @staff_required()
 def grids_geojson(request):
-    return JsonResponse(grid_feature_collection(request.staff))
+    """Two thousand boundaries change rarely: the drawn collection is kept per grids version and
+    per scope (the cache's keys carry the schema), and made again when a boundary changes."""
+    staff = request.staff
+    version = grids_version()
+    key = None if version is None else (
+        f"console:map:grids:{version}:{staff.role}:{staff.scope_kind}:{staff.scope_org_unit_id}:"
+        f"{staff.scope_department_id}")
+    body = _cached(key)
+    if body is None:
+        body = json.dumps(grid_feature_collection(staff), ensure_ascii=False, separators=(",", ":")).encode()
+        _keep(key, body)
+    return HttpResponse(body, content_type="application/json")
+
+
+def _cached(key):
+    if key is None:
+        return None
+    try:
+        return cache.get(key)
+    except Exception:  # Redis down: draw them again
+        logger.warning("map: the cache is unreachable", exc_info=True)
+        return None
+
+
+def _keep(key, body: bytes) -> None:
+    if key is None:
+        return
+    try:
+        cache.set(key, body, GRIDS_CACHE_SECONDS)
+    except Exception:
+        logger.warning("map: the cache is unreachable", exc_info=True)
 
 
 @staff_required()

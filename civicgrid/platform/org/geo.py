@@ -190,6 +190,13 @@ def _grid_version():
         return _UNKNOWN
 
 
+def grids_version():
+    """The current version of the tenant's grids (changes whenever a boundary does), or None
+    when unknown (never bumped, or Redis unreachable): for caches of drawn grids."""
+    version = _grid_version()
+    return None if version is _UNKNOWN else version
+
+
 def forget(schema: str | None = None) -> None:
     """Drop this process's locator for ``schema`` (default: the connection's)."""
     _locators.pop(schema or connection.schema_name, None)

@@ -87,3 +87,21 @@ def test_the_map_is_not_found_for_another_tenant(sc):
         client = signed_in(sc, "yuhang_operator", YUHANG)
         assert client.get(path, HTTP_HOST=SHANGCHENG).status_code == 404, path
         assert signed_in(sc, "shangcheng_operator").get(path).status_code == 200, path
+
+
+def test_the_drawn_grids_follow_a_changed_boundary(sc):
+    from civicgrid.platform.org.actions import set_grid_boundary
+
+    operator = signed_in(sc, "shangcheng_operator")
+    before = {f["properties"]["code"]: f["geometry"] for f in operator.get("/map/grids.geojson").json()["features"]}
+    assert operator.get("/map/grids.geojson").json()["features"], "served again (from the cache)"
+    with tenant_context(sc.shangcheng):
+        grid = OrgUnit.objects.get(code="T01-C01-G01")
+        ring = [[120.0, 30.0], [120.001, 30.0], [120.001, 30.001], [120.0, 30.001], [120.0, 30.0]]
+        set_grid_boundary(grid=grid, boundary={"type": "Polygon", "coordinates": [ring]}, acting_user=None)
+    from django.db import connection
+
+    for callback in [c for _sids, c, _robust in connection.run_on_commit]:
+        callback()  # the test's transaction never commits: run what commit would
+    after = {f["properties"]["code"]: f["geometry"] for f in operator.get("/map/grids.geojson").json()["features"]}
+    assert after["T01-C01-G01"]["coordinates"] == [ring] != before["T01-C01-G01"]["coordinates"]

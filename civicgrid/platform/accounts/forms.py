@@ -2,6 +2,7 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .selectors import may_sign_in_here
 
@@ -18,7 +19,7 @@ class SiteAuthenticationForm(AuthenticationForm):
 
 
 class SecondFactorCodeForm(forms.Form):
-    code = forms.CharField(label=_("Code"), max_length=20, strip=True,
+    code = forms.CharField(label=pgettext_lazy("second factor", "Code"), max_length=20, strip=True,
                            widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric",
                                                          "autofocus": True}))
 

@@ -65,7 +65,7 @@ def cases_for(staff: StaffProfile) -> QuerySet[Case]:
 def case_for(staff: StaffProfile, pk) -> Case:
     """One case if the actor may see it; the same 404 for missing and forbidden."""
     try:
-        return cases_for(staff).get(pk=pk)
+        return cases_for(staff).select_related("reporter").get(pk=pk)
     except (Case.DoesNotExist, ValueError, TypeError) as exc:
         raise Http404 from exc
 

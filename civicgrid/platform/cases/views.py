@@ -393,9 +393,9 @@ ACTIONS: dict[str, ActionForm] = {
 FORWARD = {"accept", "dispatch", "start", "handle", "decide_extension", "rate", "close"}
 
 
-def allowed_actions(staff: StaffProfile, case: Case) -> list[str]:
+def allowed_actions(staff: StaffProfile, case: Case, *, extension_waiting: bool | None = None) -> list[str]:
     """The actions this actor may take on the case as it stands, in the order the page shows them."""
-    open_now = selectors.open_actions(staff, case)
+    open_now = selectors.open_actions(staff, case, extension_waiting=extension_waiting)
     return [name for name in ACTIONS if name in open_now]
 
 
@@ -459,7 +459,8 @@ def case_detail(request, pk):
 def _detail_page(request, case: Case, *, bound: dict | None = None, conflict: str = "", status: int = 200):
     staff, now = request.staff, timezone.now()
     bound = bound or {}
-    names = allowed_actions(staff, case)
+    extensions = list(case.extensions.select_related("requested_by", "decided_by").order_by("-created_at"))
+    names = allowed_actions(staff, case, extension_waiting=any(item.granted is None for item in extensions))
     action_forms = [{
         "name": name, "label": ACTIONS[name].label, "files": ACTIONS[name].files,
         "url": reverse("case-action", kwargs={"pk": case.pk, "action": name}),
@@ -475,9 +476,9 @@ def _detail_page(request, case: Case, *, bound: dict | None = None, conflict: st
         "reporter_phone": _masked_phone(staff, case),
         "persons": _persons(staff, case), "places": list(case.places.all()),
         "images": [f for f in files if f.kind == "image"], "documents": [f for f in files if f.kind != "image"],
-        "events": [_event(e) for e in case.events.prefetch_related("attachments")],
+        "events": [_event(e, files) for e in case.events.all()],
         "supervisions": list(case.supervisions.select_related("issued_by").order_by("-issued_at")),
-        "extensions": list(case.extensions.select_related("requested_by", "decided_by").order_by("-created_at")),
+        "extensions": extensions,
         "duplicates": list(selectors.cases_for(staff).filter(duplicate_of=case)),
         "original": selectors.cases_for(staff).filter(pk=case.duplicate_of_id).first()
         if case.duplicate_of_id else None,
@@ -516,6 +517,8 @@ def _masked_phone(staff: StaffProfile, case: Case) -> str:
 def _persons(staff: StaffProfile, case: Case) -> list[dict]:
     """Linked persons: a link for those in the actor's registry scope, a masked name for the rest."""
     persons = list(case.persons.all())
+    if not persons:
+        return []
     visible = set(persons_for(staff).filter(pk__in=[p.pk for p in persons]).values_list("pk", flat=True))
     return [{"name": p.name, "url": reverse("registry-person", kwargs={"pk": p.pk})} if p.pk in visible
             else {"name": protection.mask_name(p.name), "url": ""} for p in persons]
@@ -525,10 +528,11 @@ def _persons(staff: StaffProfile, case: Case) -> list[dict]:
 DONE_LABELS = actions.ACTION_LABELS
 
 
-def _event(event) -> dict:
+def _event(event, files: list) -> dict:
+    """One timeline entry; ``files`` are the case's attachments, already read (no query per entry)."""
     label = DONE_LABELS.get(event.action, event.action)
     moved = event.from_status and event.from_status != event.to_status
-    return {"event": event, "label": label, "files": list(event.attachments.all()),
+    return {"event": event, "label": label, "files": [f for f in files if f.event_id == event.pk],
             "from": STATUS_LABELS.get(event.from_status, event.from_status) if moved else "",
             "to": STATUS_LABELS.get(event.to_status, event.to_status) if moved else ""}
 

@@ -37,6 +37,8 @@ def mark_case_read(*, user, case) -> int:
 
 
 def _mark(user, unread) -> int:
+    if not unread.exists():  # the common case (a page opened again): no transaction, no lock
+        return 0
     with transaction.atomic():
         ids = list(unread.select_for_update(skip_locked=True).values_list("pk", flat=True))
         if ids:

@@ -67,8 +67,8 @@ def test_unit_pages_draw_the_grids_the_actor_may_see(world, township_operator):
     page = admin.get("/org/units/T01-C01-G01/")
     assert page.status_code == 200
     html = page.content.decode()
-    # Drawn without script (the only script is the console's live updates) and without tiles.
-    assert "<svg" in html and not re.search(r"<script(?![^>]*civicgrid/live\.js)", html) and "tile" not in html
+    # Drawn without script of its own (only the console's live updates and htmx) and without tiles.
+    assert "<svg" in html and not re.search(r"<script(?![^>]*(civicgrid/live\.js|vendor/htmx/))", html) and "tile" not in html
     drawn = PATH.findall(html)
     # The grid (highlighted) and its neighbour under the same community.
     assert [(current, code) for current, code, _ in drawn] == [(" current", "T01-C01-G01"), ("", "T01-C01-G02")]

@@ -118,12 +118,29 @@ def _backdate(case_id: int, days: int, *, late: bool) -> None:
             moments["handle_due"] = handled - timedelta(hours=36)
         if case.closed_at:
             moments["closed_at"] = handled + timedelta(hours=rng.uniform(2, 20))
+    _keep_in_the_past(moments, reported)
     Case.objects.filter(pk=case_id).update(**moments)
     at_step = {"report": "reported_at", "accept": "accepted_at", "dispatch": "dispatched_at", "start": "dispatched_at",
                "handle": "handled_at", "rate": "closed_at", "close": "closed_at"}
     for event in CaseEvent.objects.filter(case_id=case_id):
         moment = moments.get(at_step.get(event.action, "reported_at")) or reported
         CaseEvent.objects.filter(pk=event.pk).update(created_at=moment)
+
+
+STEPS = ("accepted_at", "dispatched_at", "handled_at", "closed_at")
+
+
+def _keep_in_the_past(moments: dict, reported) -> None:
+    """A case reported yesterday cannot have been handled tomorrow: if its last step would fall
+    after now, every step is drawn closer to the report in proportion (the order holds)."""
+    last = max((moments[name] for name in STEPS if moments.get(name)), default=None)
+    limit = timezone.now() - timedelta(minutes=30)
+    if last is None or last <= limit:
+        return
+    scale = (limit - reported) / (last - reported)
+    for name in (*STEPS, "handle_due", "handle_warn_at"):
+        if moments.get(name):
+            moments[name] = reported + (moments[name] - reported) * scale
 
 
 def _handler_of(department: Department) -> StaffProfile:

@@ -28,6 +28,8 @@ def test_six_weeks_of_history_and_a_flagged_spike(world):
             assert case.reported_at < case.accepted_at < case.dispatched_at < case.handled_at < case.closed_at
             handled = CaseEvent.objects.get(case=case, action="handle")
             assert handled.created_at == case.handled_at
+        assert not Case.objects.filter(handled_at__gt=timezone.now()).exists(), "nothing handled in the future"
+        assert not Case.objects.filter(closed_at__gt=timezone.now()).exists()
         figures = dashboard(StaffProfile.objects.get(user__username="shangcheng_operator"), last_days(30))
         assert 0 < figures["handling"]["on_time_rate"] < 100
         assert figures["handling"]["average_hours"] > 1

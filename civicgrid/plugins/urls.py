@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import functools
 
-from django.http import Http404
+from django.http import JsonResponse
+from django.shortcuts import render
 from django.urls import URLPattern, URLResolver, include, path
+from django.utils.translation import gettext
 
 from .manager import active_plugin_ids, results_by_plugin
 
@@ -21,13 +23,22 @@ def only_where_active(plugin_id: str, view):
     @functools.wraps(view)
     def guarded(request, *args, **kwargs):
         if plugin_id not in active_plugin_ids(getattr(request, "tenant", None)):
-            raise Http404
+            return _not_found(request)
         return view(request, *args, **kwargs)
 
     for attribute in ("csrf_exempt", "cls", "view_class", "initkwargs"):  # DRF and CSRF read these
         if hasattr(view, attribute):
             setattr(guarded, attribute, getattr(view, attribute))
     return guarded
+
+
+def _not_found(request):
+    """The not-found answer, made here in the request's own thread: a raised Http404 is turned
+    into its page by Django's ASGI handler on another thread, where the tenant's connection
+    is not set (under daphne that page failed, a 500)."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": gettext("Not found.")}, status=404)
+    return render(request, "404.html", status=404)
 
 
 def guard(patterns: list, plugin_id: str) -> list:

@@ -212,26 +212,22 @@ def report_from_site(*, community: CommunitySite, phone: str, category: str, des
     (the tracking key), together or not at all. ``phone`` is the confirmed one;
     an anonymous report keeps neither it nor the name on the case."""
     from civicgrid.platform.cases import actions as case_actions
-    from civicgrid.platform.cases import attachments
     from civicgrid.platform.cases.models import Source
 
     from .models import ResidentReport
     from .selectors import track_key
 
-    cleaned = attachments.clean_all(photos)  # a refused photo refuses the report before anything is stored
     description = (description or "").strip()
     with transaction.atomic():
         case = case_actions.report_case(
             staff=None, category=category, title=case_actions.title_from(description, ""), description=description,
             source=Source.RESIDENT_SITE, latitude=latitude, longitude=longitude, address=(address or "").strip(),
             reporter_name="" if anonymous else (name or "").strip(), reporter_phone="" if anonymous else phone,
-            actor=None)
+            actor=None, photos=photos)
         ResidentReport.objects.create(case=case, site=community.site, anonymous=anonymous,
                                       track_key=track_key(case.number, phone[-4:]))
         record(action="cms.resident_report", target=case, number=case.number, site=community.slug,
                anonymous=anonymous)
-        attachments.store_clean(case=case, files=cleaned, actor=None,
-                                event=case.events.filter(action="report").first())
     return case
 
 

@@ -15,7 +15,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.urls import reverse
@@ -33,7 +32,7 @@ from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.utils.urls import replace_query_param
 
-from civicgrid.platform.cases import actions, attachments, lights, selectors
+from civicgrid.platform.cases import actions, lights, selectors
 from civicgrid.platform.cases.models import OPEN_STATUSES, Case
 from civicgrid.platform.org.models import Department
 from civicgrid.search.query import SearchFilters, SearchUnavailable
@@ -207,13 +206,7 @@ class CaseListView(CaseAPIView):
     def post(self, request):
         """The new case's summary (what a list shows); its detail is at the Location header."""
         data = self.valid_input(s.CaseReportInput)
-        photos = request.FILES.getlist("photos")
-        # One transaction: a refused photo leaves no case behind, and no case loses its photos.
-        with transaction.atomic():
-            case = actions.report_case(staff=self.staff, **data)
-            if photos:
-                attachments.attach_uploads(case=case, uploads=photos, actor=self.staff.user,
-                                           event=case.events.filter(action="report").first())
+        case = actions.report_case(staff=self.staff, photos=request.FILES.getlist("photos"), **data)
         case.light = lights.light_of(case)  # the one case in hand: no query for it
         return Response(s.CaseListItem(case, context={"staff": self.staff}).data, status=status.HTTP_201_CREATED,
                         headers={"Location": reverse("api-cases-detail", kwargs={"pk": case.pk})})

@@ -27,7 +27,7 @@ from civicgrid.platform.org.models import Department, OrgUnit
 from civicgrid.platform.registry import protection
 from civicgrid.platform.registry.identity import normalise_phone
 
-from . import deadlines, notify, rules
+from . import attachments, deadlines, notify, rules
 from .models import Case, CaseEvent, Category, ExtensionRequest, Level, Source, Status, Supervision, Urgency
 from .numbers import next_number
 from .selectors import case_for, cases_for, leaf_categories, reported_with_key
@@ -51,7 +51,8 @@ class CaseConflict(Exception):
 def report_case(*, staff: StaffProfile | None, category: Category | str, title: str, description: str = "",
                 source: str = "", latitude: float | None = None, longitude: float | None = None, address: str = "",
                 urgency: str = "", reporter_name: str = "", reporter_phone: str = "", reporter_email: str = "",
-                persons: Iterable = (), places: Iterable = (), actor=None, client_key: str = "") -> Case:
+                persons: Iterable = (), places: Iterable = (), actor=None, client_key: str = "",
+                photos: Iterable = ()) -> Case:
     """A new case. ``staff`` is None for reports from outside the console (resident
     site, Open311, hotline integrations); ``actor`` is then the user, if any.
     Without a ``source``, a grid worker's or a department's own channel is meant;
@@ -59,7 +60,12 @@ def report_case(*, staff: StaffProfile | None, category: Category | str, title: 
 
     ``client_key`` is the reporter's own key for this report (a phone resending from its
     offline queue): a key this reporter sent before returns that case, marked ``replayed``,
-    and creates nothing."""
+    and creates nothing.
+
+    ``photos`` (uploaded files) are checked and re-encoded before anything is stored and
+    stored last, with the report: a refused photo refuses the report, and no case loses
+    its photos. Every entry point (console, API, the phone app, community sites) passes
+    them here."""
     if staff is not None and staff.role not in rules.REPORTER_ROLES:
         raise Http404
     user = staff.user if staff is not None else actor
@@ -70,6 +76,7 @@ def report_case(*, staff: StaffProfile | None, category: Category | str, title: 
         earlier = _reported_with_key(user, client_key)
         if earlier is not None:
             return earlier
+    cleaned = attachments.clean_all(photos) if photos else []
     category = _leaf(category)
     errors = {}
     title = (title or "").strip()
@@ -135,7 +142,9 @@ def report_case(*, staff: StaffProfile | None, category: Category | str, title: 
             case.persons.set(persons)
         if places:
             case.places.set(places)
-        _after(case, action="report", from_status="", actor=user, comment="", data={"source": source})
+        event = _after(case, action="report", from_status="", actor=user, comment="", data={"source": source})
+        if cleaned:
+            attachments.store_clean(case=case, files=cleaned, actor=user, event=event)
     return case
 
 

@@ -294,15 +294,11 @@ def case_new(request):
 def _report(request, form: ReportForm) -> Case:
     """The case and its photos together: a refused photo stores no case, and no case loses its photos."""
     data = form.cleaned_data
-    with transaction.atomic():
-        case = actions.report_case(
-            staff=request.staff, category=data["category"], title=data["title"], description=data["description"],
-            source=form.report_source(), latitude=data["latitude"], longitude=data["longitude"], address=data["address"],
-            urgency=data["urgency"], reporter_name=data.get("reporter_name", ""),
-            reporter_phone=data.get("reporter_phone", ""), actor=request.user)
-        attachments.attach_uploads(case=case, uploads=data["photos"], actor=request.user,
-                                   event=case.events.filter(action="report").first())
-    return case
+    return actions.report_case(
+        staff=request.staff, category=data["category"], title=data["title"], description=data["description"],
+        source=form.report_source(), latitude=data["latitude"], longitude=data["longitude"], address=data["address"],
+        urgency=data["urgency"], reporter_name=data.get("reporter_name", ""),
+        reporter_phone=data.get("reporter_phone", ""), actor=request.user, photos=data["photos"])
 
 
 def _message_dict(error: ValidationError) -> dict:

@@ -2,8 +2,8 @@
 household visits; installable as a web app (manifest, service worker).
 
 Pages for grid workers only (anyone else: 404, like a page that does not exist). Reads
-come from the selectors, writes from the actions: ``cases.actions.report_case`` with
-the photos through ``cases.attachments``, ``registry.actions.record_household_visit``.
+come from the selectors, writes from the actions: ``cases.actions.report_case`` (the case
+and its photos), ``registry.actions.record_household_visit``.
 
 A report made offline waits in the phone (IndexedDB, ``worker/app.js``) and is sent to
 ``reports`` with its own key in the ``Idempotency-Key`` header, as often as it takes:
@@ -22,7 +22,6 @@ from django.contrib import messages
 from django.contrib.staticfiles import finders
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.db.models import Q
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
@@ -37,7 +36,7 @@ from shapely.geometry import shape
 from civicgrid.platform.accounts.access import staff_required
 from civicgrid.platform.accounts.staff.models import StaffRole
 from civicgrid.platform.cases import actions as case_actions
-from civicgrid.platform.cases import attachments, selectors
+from civicgrid.platform.cases import selectors
 from civicgrid.platform.cases.forms import ReportForm, category_label
 from civicgrid.platform.cases.lights import Light
 from civicgrid.platform.cases.models import Case, Source
@@ -242,18 +241,14 @@ def shell_version() -> str:
 
 
 def _report(request, form: ReportForm, *, client_key: str) -> Case:
-    """The case and its photos in one transaction: a refused photo stores no case. A report
-    the action recognises by its key gets no second copy of its photos."""
+    """The case with its photos (the action stores both or neither; a report it recognises
+    by its key gets no second copy of its photos)."""
     data = form.cleaned_data
-    with transaction.atomic():
-        case = case_actions.report_case(
-            staff=request.staff, category=data["category"], title=data["title"], description=data["description"],
-            source=Source.GRID_WORKER, latitude=data["latitude"], longitude=data["longitude"],
-            address=data["address"], urgency=data["urgency"], actor=request.user, client_key=client_key)
-        if not case.replayed:
-            attachments.attach_uploads(case=case, uploads=data["photos"], actor=request.user,
-                                       event=case.events.filter(action="report").first())
-    return case
+    return case_actions.report_case(
+        staff=request.staff, category=data["category"], title=data["title"], description=data["description"],
+        source=Source.GRID_WORKER, latitude=data["latitude"], longitude=data["longitude"],
+        address=data["address"], urgency=data["urgency"], actor=request.user, client_key=client_key,
+        photos=data["photos"])
 
 
 def _case_answer(request, case: Case, *, status: int) -> JsonResponse:

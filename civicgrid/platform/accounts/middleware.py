@@ -70,8 +70,10 @@ class SecondFactorMiddleware:
 
     def __call__(self, request):
         user = request.user
-        if (user.is_authenticated and not request.path.startswith(self.ALLOWED)
-                and needs_second_factor(user, request.staff) and not user.is_verified()):
+        # Read by the pages too (the console's context hides navigation and inbox meanwhile).
+        request.second_factor_pending = (user.is_authenticated and needs_second_factor(user, request.staff)
+                                         and not user.is_verified())
+        if request.second_factor_pending and not request.path.startswith(self.ALLOWED):
             if request.path.startswith(API_PREFIXES):
                 return JsonResponse({"detail": gettext("Sign in with your second factor first.")}, status=403)
             step = "accounts:two-factor-verify" if has_authenticator(user) else "accounts:two-factor-enrol"

@@ -81,11 +81,9 @@ from django.contrib.postgres.aggregates import ArrayAgg
 from django.core.exceptions import ValidationError
 from django.db.models import (
     BooleanField,
-    CharField,
     Count,
     Exists,
     F,
-    Func,
     IntegerField,
     OuterRef,
     Q,
@@ -105,6 +103,7 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from civicgrid.platform.accounts.staff.models import StaffProfile, StaffRole
 from civicgrid.platform.org.models import Department, OrgUnit
+from civicgrid.platform.org.selectors import TownshipCode
 
 from .models import AssessmentWeight, Case, CaseEvent, Status, Supervision
 from .selectors import TENANT_WIDE
@@ -339,7 +338,7 @@ def score_townships(townships: QuerySet[OrgUnit], period: Period, *, weights: di
                     now: datetime, with_cases: bool = True) -> list[Row]:
     townships = list(townships)
     keys = [t.code for t in townships]
-    on_case, on_event = _Township(F("org_path")), _Township(F("case__org_path"))
+    on_case, on_event = TownshipCode(F("org_path")), TownshipCode(F("case__org_path"))
     tallies = {
         "on_time_acceptance": _tally(_acceptance(period, now), on_case, keys, with_cases),
         "on_time_handling": _tally(_handling(period, now), on_case, keys, with_cases),
@@ -417,15 +416,6 @@ class _Cohort:
     case_id: str = "pk"
     number: str = "number"
 
-
-class _Township(Func):
-    """The township code of a grid path (its first segment: ``T01/T01-C01/…`` → ``T01``)."""
-
-    function = "split_part"
-    output_field = CharField()
-
-    def __init__(self, path):
-        super().__init__(path, Value("/"), Value(1))
 
 
 def _holder() -> Subquery:

@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import CharField, Count, F, Func, QuerySet, Value
+from django.db.models import Count, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone, translation
 from django.utils.translation import gettext, gettext_noop
@@ -25,6 +25,7 @@ from civicgrid.platform.audit.actions import record
 from civicgrid.platform.notifications.models import Notification
 from civicgrid.platform.notifications.outbox import emit
 from civicgrid.platform.org.models import OrgUnit
+from civicgrid.platform.org.selectors import TownshipCode
 
 from .models import Case, Category, EarlyWarning
 
@@ -44,10 +45,6 @@ class Spike:
     sigma: float
 
 
-def _township(field: str = "org_path"):
-    return Func(F(field), Value("/"), Value(1), function="split_part", output_field=CharField())
-
-
 def daily_counts(start: date, end: date) -> dict[tuple[int, str], dict[date, int]]:
     """{(category id, township code): {day: cases reported that day}} for start ≤ day ≤ end,
     days in the tenant's time zone."""
@@ -55,7 +52,7 @@ def daily_counts(start: date, end: date) -> dict[tuple[int, str], dict[date, int
     low = timezone.make_aware(datetime.combine(start, datetime.min.time()), tz)
     high = timezone.make_aware(datetime.combine(end + timedelta(days=1), datetime.min.time()), tz)
     rows = (Case.objects.filter(reported_at__gte=low, reported_at__lt=high)
-            .annotate(day=TruncDate("reported_at", tzinfo=tz), area=_township())
+            .annotate(day=TruncDate("reported_at", tzinfo=tz), area=TownshipCode("org_path"))
             .values("day", "category_id", "area").annotate(n=Count("pk")).order_by())
     counts: dict[tuple[int, str], dict[date, int]] = defaultdict(dict)
     for row in rows:

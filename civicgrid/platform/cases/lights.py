@@ -25,9 +25,14 @@ from django.db.models import DateTimeField, F, QuerySet, Value, When
 from django.db.models.functions import Coalesce
 from django.db.models.lookups import GreaterThan, GreaterThanOrEqual
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _l
 
 from .calendar import Light
 from .models import OPEN_STATUSES, Case
+
+# A light as the pages say it.
+LIGHT_TEXT = {Light.RED: _l("Red · overdue"), Light.YELLOW: _l("Yellow · due soon"),
+              Light.GREEN: _l("Green · on time")}
 
 ACCEPT, HANDLE = "accept", "handle"
 

@@ -28,22 +28,19 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 
-from django.db.models import CharField, Count, F, Func, IntegerField, Q, Sum, Value
+from django.db.models import Count, F, IntegerField, Q, Sum
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
 from django.utils import timezone
 
 from civicgrid.platform.org.models import OrgUnit
+from civicgrid.platform.org.selectors import TownshipCode
 
 from .models import Case, CaseEvent, Category, Status
 
 MEASURES = ("reported", "accepted", "accepted_on_time", "handled", "handled_on_time", "closed",
             "rated", "rating_sum", "satisfied", "overdue_open")
 SATISFIED_FROM = 4
-
-
-def _township(field: str):
-    return Func(F(field), Value("/"), Value(1), function="split_part", output_field=CharField())
 
 
 def day_bounds(day: date) -> tuple[datetime, datetime]:
@@ -83,7 +80,7 @@ def daily_aggregates(day: date, *, now: datetime | None = None) -> list[dict]:
 
     facts = (Case.objects.filter(within("reported_at") | within("accepted_at") | within("handled_at")
                                  | within("closed_at"))
-             .annotate(area=_township("org_path")).values("category_id", "area").order_by()
+             .annotate(area=TownshipCode("org_path")).values("category_id", "area").order_by()
              .annotate(reported=Count("pk", filter=within("reported_at")),
                        accepted=Count("pk", filter=within("accepted_at")),
                        accepted_on_time=Count("pk", filter=within("accepted_at") & Q(accepted_at__lte=F("accept_due"))),
@@ -98,7 +95,7 @@ def daily_aggregates(day: date, *, now: datetime | None = None) -> list[dict]:
 
     rating = Cast(KT("data__rating"), IntegerField())
     ratings = (CaseEvent.objects.filter(action="rate", created_at__gte=low, created_at__lt=high)
-               .annotate(category_id=F("case__category_id"), area=_township("case__org_path"), value=rating)
+               .annotate(category_id=F("case__category_id"), area=TownshipCode("case__org_path"), value=rating)
                .values("category_id", "area").order_by()
                .annotate(rated=Count("pk"), rating_sum=Sum("value"),
                          satisfied=Count("pk", filter=Q(value__gte=SATISFIED_FROM))))
@@ -106,7 +103,7 @@ def daily_aggregates(day: date, *, now: datetime | None = None) -> list[dict]:
         rows[(row["category_id"], row["area"])].update(
             rated=row["rated"], rating_sum=row["rating_sum"] or 0, satisfied=row["satisfied"])
 
-    overdue = (Case.objects.filter(overdue_at(snapshot)).annotate(area=_township("org_path"))
+    overdue = (Case.objects.filter(overdue_at(snapshot)).annotate(area=TownshipCode("org_path"))
                .values("category_id", "area").order_by().annotate(n=Count("pk")))
     for row in overdue:
         rows[(row["category_id"], row["area"])]["overdue_open"] = row["n"]

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.db import connection
-from django.db.models import Count, Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import get_language
 
@@ -19,6 +19,7 @@ from civicgrid.platform.org.models import OrgUnit
 
 from .lights import with_lights
 from .models import OPEN_STATUSES, Case, Category, Source
+from .queues import light_counts
 from .selectors import cases_for
 
 TOP = 10
@@ -128,9 +129,7 @@ def _label(category: Category) -> str:
 
 
 def lights_now(staff: StaffProfile, now: datetime | None = None) -> list[dict]:
-    counts = with_lights(cases_for(staff).filter(status__in=OPEN_STATUSES), now).order_by().aggregate(
-        red=Count("pk", filter=Q(light="red")), yellow=Count("pk", filter=Q(light="yellow")),
-        green=Count("pk", filter=Q(light="green")))
+    counts = light_counts(with_lights(cases_for(staff).filter(status__in=OPEN_STATUSES), now))
     return [{"label": light, "value": counts[light], "filter": {"status": "open", "light": light}}
             for light in ("red", "yellow", "green")]
 

@@ -45,7 +45,6 @@ from civicgrid.search.query import SearchFilters, SearchUnavailable
 from civicgrid.search.selectors import labelled_facets, search_cases
 
 from . import actions, attachments, rules, selectors
-from .calendar import Light
 from .forms import (
     CaseFilterForm,
     CommentForm,
@@ -62,7 +61,7 @@ from .forms import (
     TransferForm,
     category_label,
 )
-from .lights import light_of, with_lights
+from .lights import LIGHT_TEXT, light_of, with_lights
 from .models import OPEN_STATUSES, Case, Status
 
 PAGE_SIZE = 25
@@ -71,8 +70,6 @@ STATUS_LABELS = dict(Status.choices)
 # Who sees the reporter's phone (masked): those who call reporters back.
 PHONE_ROLES = {StaffRole.COUNTY_ADMIN, StaffRole.COMMAND_OPERATOR, StaffRole.TOWNSHIP_OPERATOR,
                StaffRole.COMMUNITY_OPERATOR}
-LIGHT_TEXT = {Light.RED: _l("Red · overdue"), Light.YELLOW: _l("Yellow · due soon"),
-              Light.GREEN: _l("Green · on time")}
 
 
 # --- deadlines -------------------------------------------------------------------------

@@ -2,7 +2,6 @@ from dataclasses import dataclass
 
 from django.utils.functional import SimpleLazyObject
 
-from civicgrid.platform.accounts.second_factor import needs_second_factor
 from civicgrid.platform.notifications.selectors import inbox_state
 from civicgrid.plugins.manager import tenant_hooks
 
@@ -19,8 +18,7 @@ def site(request):
     tenant = getattr(request, "tenant", None)
     is_public = tenant is None or tenant.schema_name == "public"
     staff = getattr(request, "staff", None) or None
-    user = getattr(request, "user", None)
-    if staff is not None and needs_second_factor(user, staff) and not user.is_verified():
+    if getattr(request, "second_factor_pending", False):
         staff = None  # the second-factor pages show no navigation and no inbox
     in_console = bool(staff) and not is_public
     # Links from the plugins switched on here (a failing plugin is logged and left out by the manager).

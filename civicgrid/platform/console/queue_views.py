@@ -16,11 +16,9 @@ from civicgrid.platform.accounts.access import staff_required
 from civicgrid.platform.accounts.staff.models import StaffRole
 from civicgrid.platform.cases import actions, rules
 from civicgrid.platform.cases.actions import CaseConflict
-from civicgrid.platform.cases.forms import category_label
 from civicgrid.platform.cases.lights import Light
-from civicgrid.platform.cases.models import Case, Status
-from civicgrid.platform.cases.queues import light_counts, queue_for
-from civicgrid.platform.cases.views import LIGHT_TEXT
+from civicgrid.platform.cases.models import Status
+from civicgrid.platform.cases.queues import light_counts, queue_for, queue_rows
 
 PAGE_SIZE = 50
 QUEUE_ROLES = tuple(role for role in StaffRole.values if role not in (StaffRole.AUDITOR, StaffRole.COMMUNITY_EDITOR))
@@ -40,18 +38,14 @@ def queue(request):
     counts = light_counts(cases)
     if chosen_light:
         cases = cases.filter(light=chosen_light)
-    # The order is worked out on narrow rows (id, light, deadline); only the page's cases are
-    # then read whole, with their category, grid and department.
-    paginator = Paginator(cases.values_list("pk", "light", "due"), PAGE_SIZE)
+    paginator = Paginator(cases, PAGE_SIZE)
     # The counts per light already say how many there are: no second COUNT over the queue.
     paginator.count = counts[chosen_light] if chosen_light else counts["total"]
     page = paginator.get_page(request.GET.get("page"))
-    found = Case.objects.select_related("category", "grid", "department").in_bulk(
-        [pk for pk, _light, _due in page.object_list])
-    rows = [{"case": found[pk], "light": light, "light_text": LIGHT_TEXT.get(Light(light), ""),
-             "category": category_label(found[pk].category), "due": due,
-             "acceptable": found[pk].status == Status.REPORTED}
-            for pk, light, due in page.object_list if pk in found]
+    offset = (page.number - 1) * PAGE_SIZE
+    rows = queue_rows(cases, start=offset, stop=offset + PAGE_SIZE)
+    for row in rows:
+        row["acceptable"] = row["case"].status == Status.REPORTED
     return render(request, "console/queue.html", {
         "counts": counts, "rows": rows, "page": page, "chosen_light": chosen_light,
         "query": f"light={chosen_light}" if chosen_light else "",

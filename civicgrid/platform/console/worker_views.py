@@ -37,11 +37,9 @@ from civicgrid.platform.accounts.access import staff_required
 from civicgrid.platform.accounts.staff.models import StaffRole
 from civicgrid.platform.cases import actions as case_actions
 from civicgrid.platform.cases import selectors
-from civicgrid.platform.cases.forms import ReportForm, category_label
-from civicgrid.platform.cases.lights import Light
+from civicgrid.platform.cases.forms import ReportForm
 from civicgrid.platform.cases.models import Case, Source
-from civicgrid.platform.cases.queues import light_counts, queue_for
-from civicgrid.platform.cases.views import LIGHT_TEXT
+from civicgrid.platform.cases.queues import light_counts, queue_for, queue_rows
 from civicgrid.platform.registry import actions as registry_actions
 from civicgrid.platform.registry.models import Household
 from civicgrid.platform.registry.selectors import access, head_count_in_grid, households_to_visit, visits_for
@@ -137,8 +135,7 @@ def reports(request):
 def tasks(request):
     """My queue: what is open in my grid, red first."""
     queue = queue_for(request.staff, now=timezone.now())
-    rows = [{"case": case, "light": case.light, "light_text": LIGHT_TEXT.get(Light(case.light), ""),
-             "category": category_label(case.category), "due": case.due} for case in queue[:TASKS_SHOWN]]
+    rows = queue_rows(queue, stop=TASKS_SHOWN)
     counts = light_counts(queue)
     return render(request, "console/worker/tasks.html", {"rows": rows, "counts": counts,
                                                          "more": max(0, counts["total"] - len(rows))})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import CharField, Count, Func, Q, QuerySet, Value
 
 from civicgrid.platform.accounts.staff.models import ScopeKind, StaffProfile, StaffRole
 
@@ -82,3 +82,13 @@ def grid_feature_collection(staff: StaffProfile) -> dict:
                          "properties": {"code": code, "name": name, "level": level}})
     return {"type": "FeatureCollection", "features": features}
 
+
+
+class TownshipCode(Func):
+    """The township code of a grid path, in SQL (its first segment: ``T01/T01-C01/…`` → ``T01``)."""
+
+    function = "split_part"
+    output_field = CharField()
+
+    def __init__(self, path):
+        super().__init__(path, Value("/"), Value(1))

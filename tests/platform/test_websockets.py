@@ -85,6 +85,30 @@ def test_others_are_closed_without_a_word(asgi_server, session_cookie, username,
     assert outcome in (("closed", code), ("refused", 403))
 
 
+def test_a_session_short_of_its_second_factor_is_closed(asgi_server, session_cookie, django_db_blocker):
+    """The operator's password alone (the session has not passed the authenticator) opens no socket."""
+    from django.contrib.sessions.backends.db import SessionStore
+    from django_otp import DEVICE_ID_SESSION_KEY
+
+    cookie = session_cookie("shangcheng_operator")
+    with django_db_blocker.unblock():
+        store = SessionStore(session_key=cookie.split("=", 1)[1])
+        store.pop(DEVICE_ID_SESSION_KEY)
+        store.save()
+
+    async def attempt():
+        try:
+            socket = await open_socket(asgi_server, "shangcheng.localhost", cookie)
+        except InvalidStatus as refused:
+            return ("refused", refused.response.status_code)
+        async with socket:
+            with pytest.raises(ConnectionClosed) as closed:
+                await asyncio.wait_for(socket.recv(), 10)
+            return ("closed", closed.value.rcvd.code)
+
+    assert run(attempt()) in (("closed", 4404), ("refused", 403))
+
+
 def test_a_suspended_tenant_takes_no_sockets(asgi_server, session_cookie, django_db_blocker, django_db_setup):
     from civicgrid.province.onboarding import resume_tenant, suspend_tenant
     from civicgrid.tenants.models import Tenant

@@ -96,6 +96,26 @@ def test_the_provincial_admin_ranks_the_counties_on_a_table_and_a_map(chromium, 
         forget(committed)
 
 
+def test_a_provincial_supervisor_sees_the_ranking(chromium, committed, asgi_server):
+    """The supervisor (no onboarding pages, no second factor) goes from the portal to the ranking."""
+    base = f"http://localhost:{asgi_server}"
+    forget(committed)
+    publish_month(committed)
+    try:
+        with chromium() as page:
+            sign_in(page, base, "prov_supervisor", PASSWORD)
+            page.goto(f"{base}/")
+            page.click("header nav a[href='/province/supervision/']")
+            page.wait_for_url(f"{base}/province/supervision/")
+            table = page.locator("[data-supervision-table]")
+            expect(table.locator("tbody tr").first).to_have_attribute("data-tenant", "330102")
+            expect(table.locator("tbody tr").first.locator("[data-cell=rank]")).to_have_text("1")
+            expect(page.locator("[data-supervision-map][data-drawn]")).to_have_count(1)
+            assert page.goto(f"{base}/province/").status == 404, "onboarding is the admin's"
+    finally:
+        forget(committed)
+
+
 def test_the_city_admin_sees_its_counties(chromium, committed, asgi_server):
     base = f"http://{committed.city.primary_domain}:{asgi_server}"
     forget(committed)

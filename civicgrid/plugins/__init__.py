@@ -10,6 +10,8 @@ from .hookspecs import hookimpl
 from .types import (
     CaseEvent,
     CategorySpec,
+    ImportField,
+    ImportTarget,
     NavEntry,
     NotificationChannel,
     PeriodicJob,
@@ -28,6 +30,6 @@ def meter(metric: str, quantity=1, *, idempotency_key: str, plugin: str | None =
 
 
 __all__ = [
-    "CaseEvent", "CategorySpec", "Meter", "NavEntry", "NotificationChannel", "PeriodicJob", "PluginConfig", "Price",
+    "CaseEvent", "CategorySpec", "ImportField", "ImportTarget", "Meter", "NavEntry", "NotificationChannel", "PeriodicJob", "PluginConfig", "Price",
     "RegistryKindSpec", "SearchDocument", "Widget", "hookimpl", "meter",
 ]

@@ -15,6 +15,7 @@ import pluggy
 from .types import (
     CaseEvent,
     CategorySpec,
+    ImportTarget,
     NavEntry,
     NotificationChannel,
     PeriodicJob,
@@ -44,6 +45,10 @@ class CivicGridSpec:
         """Put the plugin's starting data into ``tenant`` (its schema is current). Called each
         time the plugin is switched on, and at onboarding for plugins new tenants get: idempotent."""
 
+    @hookspec
+    def civicgrid_import_targets(self) -> list[ImportTarget]:
+        """The plugin's registries that departments import from files (the registry's import pages)."""
+
     # --- the case lifecycle (after commit, on a worker) --------------------------------
 
     @hookspec
@@ -63,6 +68,11 @@ class CivicGridSpec:
     @hookspec
     def civicgrid_console_nav(self, staff) -> list[NavEntry]:
         """Links for the console's navigation, for this member of staff (return [] to show none)."""
+
+    @hookspec
+    def civicgrid_phone_entries(self, staff) -> list[NavEntry]:
+        """Buttons on the grid worker's phone app (平安通) home page, for this grid worker
+        (an inspection round, a patrol check-in); the page behind should work at 375 px."""
 
     @hookspec
     def civicgrid_dashboard_widgets(self, staff) -> list[Widget]:
@@ -93,7 +103,8 @@ class CivicGridSpec:
 
 # Hooks whose results are lists: callers flatten them.
 LIST_HOOKS = {
-    "civicgrid_case_categories", "civicgrid_registry_kinds", "civicgrid_console_nav", "civicgrid_dashboard_widgets",
+    "civicgrid_case_categories", "civicgrid_registry_kinds", "civicgrid_console_nav", "civicgrid_phone_entries",
+    "civicgrid_dashboard_widgets",
     "civicgrid_console_urls", "civicgrid_api_urls", "civicgrid_notification_channels", "civicgrid_search_documents",
-    "civicgrid_periodic_jobs",
+    "civicgrid_periodic_jobs", "civicgrid_import_targets",
 }

@@ -55,6 +55,40 @@ class RegistryKindSpec:
 
 
 @dataclass(frozen=True)
+class ImportField:
+    """A column a department's file can be mapped to when importing a plugin's registry."""
+
+    name: str  # the key in the row's values
+    label: str  # shown on the mapping page (a lazy translation)
+    required: bool = False
+    spellings: tuple[str, ...] = ()  # header texts guessed to mean this field ("许可证编号", "licence no")
+
+
+@dataclass(frozen=True)
+class ImportTarget:
+    """A plugin's registry that departments fill from CSV/XLSX through the registry's
+    import pipeline (upload, column mapping, staging, per-row reasons, reconciliation
+    report, applied whole or not at all, idempotent: the same file twice changes nothing).
+
+    - ``clean(values, context)`` gets one row as ``{field name: text}`` (only mapped
+      fields, stripped) and returns the row's clean values as JSON-able data, or raises
+      ``ValidationError`` (a dict by field, or a list) with reasons in the active language.
+      ``context.grid_id(code)`` resolves a grid code (None when unknown).
+    - ``current(keys)`` returns ``{key: clean values}`` for the records already held.
+    - ``apply(new, changed, *, actor)`` creates the ``new`` rows and updates the
+      ``changed`` ones (lists of clean values), inside the batch's transaction.
+    """
+
+    code: str  # "<plugin id>.<what>", e.g. "food_safety.businesses"
+    label: str
+    fields: tuple[ImportField, ...]
+    key: str  # the field that names a record (a unit's code, a licence number)
+    clean: Callable[[dict, Any], dict]
+    current: Callable[[list[str]], dict]
+    apply: Callable[..., Any]
+
+
+@dataclass(frozen=True)
 class NavEntry:
     """A link in the console's navigation. ``url`` is a path on the tenant's host."""
 

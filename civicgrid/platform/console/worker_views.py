@@ -22,6 +22,7 @@ from django.contrib import messages
 from django.contrib.staticfiles import finders
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db import connection
 from django.db.models import Q
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
@@ -43,6 +44,7 @@ from civicgrid.platform.cases.queues import light_counts, queue_for, queue_rows
 from civicgrid.platform.registry import actions as registry_actions
 from civicgrid.platform.registry.models import Household
 from civicgrid.platform.registry.selectors import access, head_count_in_grid, households_to_visit, visits_for
+from civicgrid.plugins.manager import tenant_hooks
 
 from .worker_forms import VisitForm
 
@@ -79,6 +81,7 @@ def app_home(request):
         "counts": light_counts(queue),
         "my_reports": selectors.cases_for(staff).filter(reporter=request.user, reported_at__gte=month_start).count(),
         "grid_map": grid_map(grid, pins) if grid else None,
+        "plugin_entries": tenant_hooks(connection.tenant).collect("civicgrid_phone_entries", staff=staff),
     })
 
 

@@ -4,6 +4,9 @@
 // A report is first kept in IndexedDB under a key made here (a UUID), then sent with that key
 // in the Idempotency-Key header. It leaves IndexedDB only after a 2xx answer; the server makes
 // one case per key, so sending again after a lost answer cannot make a second one.
+//
+// Any other form marked data-offline-form with its own data-endpoint goes the same way: all its
+// named fields and its files (per field name) are kept, then sent to that endpoint with the key.
 (function () {
   "use strict";
   var body = document.body;
@@ -93,9 +96,16 @@
   // One try. Resolves to {state: "sent" | "refused" | "offline" | "sign-in" | "retry", ...}.
   function send(item) {
     var data = new FormData();
-    FIELDS.forEach(function (name) { data.append(name, item.fields[name] || ""); });
-    (item.photos || []).forEach(function (photo) { data.append("photos", photo.blob, photo.name); });
-    return fetch(ENDPOINT, {
+    if (item.endpoint) {  // a data-offline-form: every field it had, and its files by field name
+      Object.keys(item.fields).forEach(function (name) {
+        [].concat(item.fields[name]).forEach(function (value) { data.append(name, value); });
+      });
+      (item.files || []).forEach(function (file) { data.append(file.field, file.blob, file.name); });
+    } else {
+      FIELDS.forEach(function (name) { data.append(name, item.fields[name] || ""); });
+      (item.photos || []).forEach(function (photo) { data.append("photos", photo.blob, photo.name); });
+    }
+    return fetch(item.endpoint || ENDPOINT, {
       method: "POST", body: data, credentials: "same-origin", redirect: "manual",
       headers: { "Idempotency-Key": item.id, "X-CSRFToken": csrfToken(), "Accept": "application/json" },
     }).then(function (response) {
@@ -207,10 +217,10 @@
         entry.setAttribute("data-queued", item.id);
         var state = item.user !== USER ? "other-user" : item.errors ? "refused" : sending[item.id] || "waiting";
         entry.setAttribute("data-state", state);
-        entry.querySelector("[data-queued-title]").textContent = item.fields.title || TEXT.noTitle;
+        entry.querySelector("[data-queued-title]").textContent = item.title || item.fields.title || TEXT.noTitle;
         entry.querySelector("[data-queued-when]").textContent = new Date(item.created).toLocaleString([], {
           month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit" });
-        var photos = (item.photos || []).length;
+        var photos = (item.photos || item.files || []).length;
         entry.querySelector("[data-queued-what]").textContent =
           ["", item.label || "", photos ? TEXT.photos + " " + photos : ""].filter(Boolean).join(" · ");
         entry.querySelector("[data-queued-state]").textContent = ({
@@ -234,7 +244,8 @@
           if (window.confirm(TEXT.discard)) queue.remove(item.id).then(render);
         });
         var edit = entry.querySelector("[data-queued-edit]");
-        if (edit) edit.addEventListener("click", function () { loadIntoForm(item); });
+        if (edit && item.endpoint) edit.hidden = true;  // corrected on its own page, sent again from there
+        else if (edit) edit.addEventListener("click", function () { loadIntoForm(item); });
         list.appendChild(entry);
       });
       return waiting.length;
@@ -244,14 +255,17 @@
   // --- the report form --------------------------------------------------------------------------
   var form = document.querySelector("[data-report-form]");
   var correcting = null;  // the refused report being corrected: it goes once the new one is kept
+  function reportForm() { return form; }
 
-  function clearErrors() {
+  function clearErrors(target) {
+    var form = target || reportForm();
     form.querySelectorAll(".errorlist[data-added]").forEach(function (node) { node.remove(); });
     form.querySelectorAll(".invalid").forEach(function (node) { node.classList.remove("invalid"); });
     form.querySelector("[data-form-alert]").hidden = true;
   }
 
-  function showErrors(errors) {
+  function showErrors(errors, target) {
+    var form = target || reportForm();
     Object.keys(errors).forEach(function (field) {
       var holder = form.querySelector('[data-field="' + field + '"]') || form.querySelector('[data-errors-for="__all__"]');
       var list = document.createElement("ul");
@@ -295,7 +309,8 @@
     if (item.errors) showErrors(item.errors);
   }
 
-  function keptLocally(message) {
+  function keptLocally(message, target) {
+    var form = target || reportForm();
     var alert = form.querySelector("[data-form-alert]");
     alert.textContent = message;
     alert.hidden = false;
@@ -365,6 +380,73 @@
     form.elements.latitude.value = lat; form.elements.longitude.value = lng; form.elements.address.value = address;
     showPreviews();
   }
+
+  // --- any other form marked data-offline-form: kept, then sent to its data-endpoint -------------
+  document.querySelectorAll("form[data-offline-form][data-endpoint]").forEach(function (offline) {
+    var alertBox = offline.querySelector("[data-form-alert]");
+    var alertDefault = alertBox ? alertBox.textContent : "";
+    var locateButton = offline.querySelector("[data-locate]");
+    if (locateButton) {
+      locateButton.addEventListener("click", function () {
+        positionInto(offline.elements, offline.querySelector("[data-locate-status]"));
+      });
+    }
+    function noteIn(message) {
+      if (!alertBox) return;
+      keptLocally(message, offline);
+    }
+    offline.addEventListener("submit", function (event) {
+      event.preventDefault();
+      if (alertBox) { clearErrors(offline); alertBox.textContent = alertDefault; alertBox.classList.remove("notice"); }
+      var fields = {}, files = [];
+      new FormData(offline).forEach(function (value, name) {
+        if (name === "csrfmiddlewaretoken") return;
+        if (typeof value !== "string") {
+          if (value.size) files.push({ field: name, name: value.name || name + ".jpg", type: value.type, blob: value });
+          return;
+        }
+        fields[name] = name in fields ? [].concat(fields[name], value) : value;
+      });
+      var item = {
+        id: newKey(), user: USER, created: new Date().toISOString(), endpoint: offline.dataset.endpoint,
+        title: offline.dataset.title || document.title, label: offline.dataset.label || "", fields: fields, files: files,
+      };
+      var button = offline.querySelector("[data-submit]");
+      if (button) button.disabled = true;
+      function answered(result) {
+        if (result.state === "refused") { showErrors(result.errors, offline); return; }
+        if (result.state === "sent") {
+          showSent(result.answer);
+          if (result.answer && result.answer.next) { window.location.assign(result.answer.next); return; }
+        } else {
+          noteIn(offline.dataset.kept || TEXT.kept);
+        }
+        offline.reset();
+        window.scrollTo(0, 0);
+      }
+      sending[item.id] = "sending";
+      sending[item.id + ":busy"] = true;
+      queue.put(item).then(function () {
+        render();
+        return settle(item).then(function (result) {
+          delete sending[item.id + ":busy"];
+          // Sent while online and refused: the form still holds it, so it leaves the queue.
+          if (result.state === "refused") return queue.remove(item.id).then(function () { answered(result); });
+          answered(result);
+          return undefined;
+        });
+      }, function () {
+        delete sending[item.id + ":busy"];
+        return send(item).then(function (result) {
+          if (result.state === "sent" || result.state === "refused") answered(result);
+          else noteIn(TEXT.notKept);
+        });
+      }).then(function () {
+        if (button) button.disabled = false;
+        return render();
+      });
+    });
+  });
 
   // --- photos: a preview of each chosen one --------------------------------------------------------
   function showPreviews() {

@@ -1,4 +1,5 @@
-"""Importing a department's file of persons into the registry.
+"""Importing a department's file into the registry: persons, or a plugin's
+registry (``targets``: fire-risk units, food businesses, schools …).
 
 ``open_batch`` refuses at once what cannot be imported (empty file, unreadable
 text); ``queue_import`` / ``map_columns`` check the column mapping;
@@ -27,8 +28,8 @@ from django.utils.translation import gettext as _
 from civicgrid.platform.accounts.staff.models import StaffProfile
 from civicgrid.platform.audit.actions import record
 
-from . import bulk, pipeline, reading
-from .models import REQUIRED_FIELDS, Field, ImportBatch, Outcome
+from . import bulk, pipeline, reading, records, targets
+from .models import PERSONS, ImportBatch, Outcome
 from .progress import Reporter
 from .selectors import can_import, source_departments
 
@@ -52,10 +53,12 @@ def _require_importer(staff: StaffProfile | None) -> None:
 
 
 def open_batch(*, staff: StaffProfile | None, department_code: str, file_name: str,
-               upload: BinaryIO | None = None, path: str | None = None) -> ImportBatch:
+               upload: BinaryIO | None = None, path: str | None = None, target: str = PERSONS) -> ImportBatch:
     """A batch for an uploaded file (kept in the tenant's storage) or a local file
-    (command line). Refuses, creating nothing, a file that is empty or unreadable."""
+    (command line). Refuses, creating nothing, a file that is empty or unreadable,
+    or a ``target`` this tenant cannot import into."""
     _require_importer(staff)
+    targets.plugin_target(target)
     department = source_departments().filter(code=(department_code or "").strip()).first()
     if department is None:
         raise ValidationError(_("There is no active department with the code %(code)s.")
@@ -74,7 +77,7 @@ def open_batch(*, staff: StaffProfile | None, department_code: str, file_name: s
         department=department, created_by=staff.user if staff else None,
         created_by_label=staff.user.username if staff else "", file_name=file_name[:255], file_path=stored,
         file_in_storage=in_storage, file_size=size, file_format=layout.format, encoding=layout.encoding,
-        header=layout.header, language=translation.get_language() or "",
+        header=layout.header, language=translation.get_language() or "", target=target,
     )
 
 
@@ -93,7 +96,7 @@ def _safe_name(name: str) -> str:
 def check_mapping(batch: ImportBatch, column_mapping: dict[str, str]) -> dict[str, str]:
     """The mapping cleaned (ignored columns dropped), or every problem with it at once."""
     errors, clean, seen = [], {}, {}
-    fields = {f.value: f for f in Field}
+    fields = dict(targets.fields(batch.target))
     for column, field in column_mapping.items():
         if not field:
             continue
@@ -105,12 +108,12 @@ def check_mapping(batch: ImportBatch, column_mapping: dict[str, str]) -> dict[st
             errors.append(_("%(field)s is not something a column can be imported as.") % {"field": field})
             continue
         if field in seen:
-            errors.append(_("%(field)s is mapped to more than one column.") % {"field": fields[field].label})
+            errors.append(_("%(field)s is mapped to more than one column.") % {"field": fields[field]})
         seen[field] = column
         clean[column] = field
-    for field in REQUIRED_FIELDS:
+    for field, label in targets.required(batch.target):
         if field not in seen:
-            errors.append(_("Map a column to %(field)s.") % {"field": field.label})
+            errors.append(_("Map a column to %(field)s.") % {"field": label})
     if errors:
         raise ValidationError(errors, code="mapping")
     return clean
@@ -169,7 +172,11 @@ def run_import(*, batch: ImportBatch, progress=None) -> ImportBatch:
                 if missing:
                     raise ValidationError(_("The file has no column %(column)s.") % {"column": missing[0]})
                 reporter.phase("reading", 0, batch.file_size)
-                if APPLY_WHILE_READING and pipeline.use_pool(batch.file_size):
+                target = targets.plugin_target(batch.target)
+                if target is not None:
+                    _run_records(batch, stream, layout, target, reporter)
+                    staged = None
+                elif APPLY_WHILE_READING and pipeline.use_pool(batch.file_size):
                     staged = _stage_and_apply(batch, stream, layout, reporter)
                 else:
                     staged = pipeline.stage(batch, stream, layout, reporter.reading)
@@ -178,6 +185,7 @@ def run_import(*, batch: ImportBatch, progress=None) -> ImportBatch:
     except Exception as exc:
         logger.exception("registry import %s failed", batch.pk)
         pipeline.discard_rows(batch.pk)
+        records.discard(batch.pk)
         batch.status, batch.finished_at = ImportBatch.Status.FAILED, timezone.now()
         batch.error = "; ".join(exc.messages) if isinstance(exc, ValidationError) else (
             _("The import failed and nothing was applied: %(error)s") % {"error": exc})
@@ -186,6 +194,24 @@ def run_import(*, batch: ImportBatch, progress=None) -> ImportBatch:
                department=batch.department.code, error=batch.error[:500])
     reporter.phase("done", batch.total_rows, batch.total_rows)
     return batch
+
+
+def _run_records(batch: ImportBatch, stream, layout, target, reporter: Reporter) -> None:
+    """A plugin's registry: check every row, then reject the batch or apply it whole."""
+    staged = records.stage(batch, stream, layout, target, reporter.reading)
+    if staged.bad:
+        with transaction.atomic():
+            _set_counts(batch, records.outcome_counts(batch))
+            _reject(batch)
+        return
+    with transaction.atomic():
+        records.lock(target)
+        reporter.phase("matching")
+        new, changed = records.classify(batch, target)
+        reporter.phase("applying")
+        records.apply(target, new, changed, actor=_actor(batch))
+        _set_counts(batch, records.outcome_counts(batch))
+        _applied(batch)
 
 
 class _Stopped(Exception):
@@ -228,8 +254,8 @@ def _check_and_apply(batch: ImportBatch, staged: pipeline.Staged, reporter: Repo
         _apply(batch, reporter)
 
 
-def _set_counts(batch: ImportBatch) -> dict[str, int]:
-    counts = pipeline.outcome_counts(batch)
+def _set_counts(batch: ImportBatch, counts: dict[str, int] | None = None) -> dict[str, int]:
+    counts = pipeline.outcome_counts(batch) if counts is None else counts
     batch.bad_rows = counts[Outcome.BAD]
     batch.new_rows = counts[Outcome.NEW]
     batch.updated_rows = counts[Outcome.UPDATED]
@@ -244,12 +270,14 @@ COUNT_FIELDS = ["total_rows", "bad_rows", "new_rows", "updated_rows", "unchanged
 
 def _reject(batch: ImportBatch) -> None:
     with transaction.atomic():
-        _set_counts(batch)
+        if batch.target == PERSONS:
+            _set_counts(batch)
         batch.new_rows = 0  # good rows of a rejected batch are not applied: not "new"
         batch.status, batch.finished_at = ImportBatch.Status.REJECTED, timezone.now()
         batch.save(update_fields=["status", "finished_at", *COUNT_FIELDS])
         record(action="registry.import_rejected", actor=_actor(batch), target=batch,
-               department=batch.department.code, file=batch.file_name, counts=batch.counts())
+               department=batch.department.code, file=batch.file_name, counts=batch.counts(),
+               imported=batch.target)
 
 
 def _apply(batch: ImportBatch, reporter: Reporter) -> None:
@@ -270,10 +298,14 @@ def _finish_apply(batch: ImportBatch) -> None:
     counts = _set_counts(batch)
     if counts[Outcome.UPDATED]:
         pipeline.update_changed_persons(batch)
+    _applied(batch)
+
+
+def _applied(batch: ImportBatch) -> None:
     batch.status, batch.finished_at = ImportBatch.Status.APPLIED, timezone.now()
     batch.save(update_fields=["status", "finished_at", *COUNT_FIELDS])
     record(action="registry.import_applied", actor=_actor(batch), target=batch,
-           department=batch.department.code, file=batch.file_name, counts=batch.counts())
+           department=batch.department.code, file=batch.file_name, counts=batch.counts(), imported=batch.target)
 
 
 def discard_batch(*, staff: StaffProfile | None, batch: ImportBatch) -> None:
@@ -282,6 +314,7 @@ def discard_batch(*, staff: StaffProfile | None, batch: ImportBatch) -> None:
     _require_importer(staff)
     with transaction.atomic():
         pipeline.discard_rows(batch.pk)
+        records.discard(batch.pk)
         if batch.file_in_storage and batch.file_path:
             transaction.on_commit(lambda: default_storage.delete(batch.file_path))
         batch.delete()

@@ -17,8 +17,9 @@ from django.utils.translation import gettext as _
 from django_tenants.utils import tenant_context
 from tqdm import tqdm
 
+from . import targets
 from .headers import guess_mapping
-from .models import Field, ImportBatch
+from .models import PERSONS, Field, ImportBatch
 
 FIELD_ALIASES = {"grid_code": Field.GRID, "household_number": Field.HOUSEHOLD, "id": Field.ID_NUMBER}
 
@@ -27,6 +28,9 @@ def configure(parser) -> None:
     parser.add_argument("--tenant", required=True, help="schema name or division code")
     parser.add_argument("--file", required=True, help="CSV (UTF-8 or GBK) or XLSX")
     parser.add_argument("--department", required=True, help="code of the source department, e.g. D-PSB")
+    parser.add_argument("--target", default=PERSONS,
+                        help="what the file holds: persons (default) or a switched-on module's registry, "
+                             "e.g. food_safety.businesses")
     parser.add_argument("--map", action="append", default=[], metavar="HEADER=FIELD",
                         help=f"a column of the file and what it is ({', '.join(Field.values)}); "
                              "columns with well-known names are mapped without it")
@@ -75,7 +79,8 @@ def _messages(exc: ValidationError) -> str:
     return "\n".join(exc.messages)
 
 
-def run(command, *, tenant, file, department, map, as_user=None, report_dir=None, no_progress=False, **_options):
+def run(command, *, tenant, file, department, map, as_user=None, report_dir=None, no_progress=False,
+        target=PERSONS, **_options):
     from . import actions, reports
 
     path = Path(file)
@@ -85,8 +90,15 @@ def run(command, *, tenant, file, department, map, as_user=None, report_dir=None
         staff = _staff(as_user)
         batch = None
         try:
-            batch = actions.open_batch(staff=staff, department_code=department, file_name=path.name, path=str(path))
-            mapping = parse_mapping(map) if map else guess_mapping(batch.header)
+            batch = actions.open_batch(staff=staff, department_code=department, file_name=path.name, path=str(path),
+                                       target=target)
+            module_target = targets.plugin_target(target)
+            if map:
+                mapping = parse_mapping(map)
+            elif module_target is None:
+                mapping = guess_mapping(batch.header)
+            else:
+                mapping = targets.guess(module_target, batch.header)
             actions.map_columns(staff=staff, batch=batch, column_mapping=mapping)
         except ValidationError as exc:
             if batch is not None:

@@ -5,13 +5,15 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadhandler import FileUploadHandler, SkipFile
 from django.utils.translation import gettext_lazy as _l
 
+from . import targets
 from .actions import check_mapping
 from .headers import guess_mapping
-from .models import Field, ImportBatch
+from .models import PERSONS, ImportBatch
 from .selectors import source_departments
 
 
 class UploadForm(forms.Form):
+    target = forms.ChoiceField(label=_l("What the file holds"), initial=PERSONS, required=False)
     department = forms.ModelChoiceField(label=_l("Source department"), queryset=source_departments(),
                                         to_field_name="code")
     file = forms.FileField(label=_l("File (CSV in UTF-8 or GBK, or XLSX)"))
@@ -19,6 +21,11 @@ class UploadForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["department"].queryset = source_departments()
+        # Persons, and the registries of the modules this county has switched on.
+        self.fields["target"].choices = [(choice.code, choice.label) for choice in targets.choices()]
+
+    def clean_target(self):
+        return self.cleaned_data.get("target") or PERSONS
 
 
 class MappingForm(forms.Form):
@@ -27,8 +34,10 @@ class MappingForm(forms.Form):
     def __init__(self, batch: ImportBatch, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.batch = batch
-        initial = batch.column_mapping or guess_mapping(batch.header)
-        choices = [("", _l("— not imported —")), *Field.choices]
+        target = targets.plugin_target(batch.target)
+        guessed = guess_mapping(batch.header) if target is None else targets.guess(target, batch.header)
+        initial = batch.column_mapping or guessed
+        choices = [("", _l("— not imported —")), *targets.fields(batch.target)]
         for index, column in enumerate(batch.header):
             self.fields[f"column_{index}"] = forms.ChoiceField(label=column or f"#{index + 1}", choices=choices,
                                                                required=False, initial=initial.get(column, ""))

@@ -36,6 +36,10 @@ class Outcome(models.TextChoices):
     CONFLICTING = "conflicting", _l("Conflicting")
 
 
+# What a batch imports when it names no plugin's registry.
+PERSONS = "persons"
+
+
 class ImportBatch(models.Model):
     class Status(models.TextChoices):
         UPLOADED = "uploaded", _l("Waiting for the column mapping")
@@ -53,6 +57,8 @@ class ImportBatch(models.Model):
 
     department = models.ForeignKey("org.Department", on_delete=models.PROTECT, related_name="+",
                                     verbose_name=_l("source department"))
+    # The registry filled: persons, or a plugin's (``ImportTarget.code``, e.g. "food_safety.businesses").
+    target = models.CharField(_l("what is imported"), max_length=60, default=PERSONS)
     # Users live in the public schema: no constraint across schemas, and the label
     # outlives the account (as in the audit trail).
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.DO_NOTHING,
@@ -166,3 +172,30 @@ class ImportMatch(models.Model):
 
     def __str__(self):
         return f"{self.batch_id}:{self.line} {self.outcome}"
+
+
+class ImportRecord(models.Model):
+    """One data row of a batch that fills a plugin's registry (``ImportTarget``), as
+    checked: its key, its clean values or its reasons, and what applying it does.
+
+    Plugin registries are counties' lists of units, businesses and schools (thousands,
+    not millions), so these are written with the ORM in blocks, not with COPY.
+    """
+
+    pk = models.CompositePrimaryKey("batch_id", "line")
+    batch = models.ForeignKey(ImportBatch, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False,
+                              related_name="+")
+    line = models.PositiveIntegerField()
+    key = models.TextField(blank=True)
+    cells = models.JSONField(default=dict)  # the mapped cells as read, for the report
+    values = models.JSONField(null=True)  # clean values; null for a bad row
+    errors = models.JSONField(null=True)  # reasons, in the batch's language; null = a good row
+    outcome = models.CharField(max_length=12, choices=Outcome.choices)
+    differences = models.JSONField(null=True)  # {field: [registry value, file value]} for an updated row
+
+    class Meta:
+        verbose_name = _l("staged record")
+        verbose_name_plural = _l("staged records")
+
+    def __str__(self):
+        return f"{self.batch_id}:{self.line}"

@@ -179,3 +179,20 @@ def xlsx_rows(stream: BinaryIO, *, skip_header: bool, batch: int = XLSX_BATCH_RO
             pending = []
     if pending:
         yield pending
+
+
+def records(stream: BinaryIO, layout: FileLayout) -> Iterator[tuple[int, list[str], int]]:
+    """(line, cells, bytes read so far) for every data row of either format, one at a time.
+    For the smaller registries that are checked row by row in Python (``records`` module)."""
+    if layout.format == "xlsx":
+        for block in xlsx_rows(stream, skip_header=True, width=len(layout.header)):
+            for number, cells in block:
+                yield number, cells, 0
+        return
+    encoding = layout.encoding.replace("-sig", "")
+    for data, first_line, position in csv_blocks(stream, layout):
+        reader = csv.reader(data.decode(encoding).splitlines(keepends=True), delimiter=layout.delimiter)
+        consumed = 0
+        for cells in reader:
+            yield first_line + consumed, cells, position
+            consumed = reader.line_num

@@ -21,12 +21,17 @@ from django.utils.translation import gettext as _
 from civicgrid.platform.files.spreadsheets import defuse
 from civicgrid.platform.registry.models import Person
 
-from .models import Field, ImportBatch, ImportMatch, ImportRow, Outcome
+from . import targets
+from .models import PERSONS, Field, ImportBatch, ImportMatch, ImportRecord, ImportRow, Outcome
 
 CHUNK = 5000
 
 
-def columns() -> list[str]:
+def columns(batch: ImportBatch | None = None) -> list[str]:
+    if batch is not None and batch.target != PERSONS:
+        mapped = dict(targets.fields(batch.target))
+        return [_("Line"), _("Outcome"), *(str(mapped.get(f, f)) for f in _mapped_fields(batch)), _("Reasons"),
+                _("Differences (registry → file)")]
     return [_("Line"), _("Outcome"), _("Name"), _("ID number"), _("Phone"), _("Grid code"), _("Reasons"),
             _("Differences (registry → file)")]
 
@@ -36,10 +41,14 @@ def _residence(value):
     return str(labels.get(value, value or ""))
 
 
-def describe_differences(differences: dict | None) -> str:
+def _mapped_fields(batch: ImportBatch) -> list[str]:
+    return list(dict.fromkeys(batch.column_mapping.values()))
+
+
+def describe_differences(differences: dict | None, labels: dict | None = None) -> str:
     if not differences:
         return ""
-    labels = {f.value: str(f.label) for f in Field}
+    labels = {f.value: str(f.label) for f in Field} if labels is None else {k: str(v) for k, v in labels.items()}
     parts = []
     for field, (old, new) in differences.items():
         if field == "residence":
@@ -52,11 +61,30 @@ def _json(value):
     return json.loads(value) if isinstance(value, str) else value
 
 
-def rows(batch: ImportBatch) -> Iterator[list[str]]:
-    """Report lines in file order: each staged row with its match, if any."""
+def _outcome_labels(batch: ImportBatch) -> dict[str, str]:
     labels = {value: str(label) for value, label in Outcome.choices}
     if batch.status != ImportBatch.Status.APPLIED:
         labels[Outcome.NEW] = _("Valid, not applied")
+    return labels
+
+
+def record_rows(batch: ImportBatch) -> Iterator[list[str]]:
+    """A plugin registry's batch: each row's mapped cells as read, its outcome, reasons and differences."""
+    labels, fields = _outcome_labels(batch), _mapped_fields(batch)
+    names = dict(targets.fields(batch.target))
+    staged = ImportRecord.objects.filter(batch_id=batch.pk).order_by("line")
+    for record in staged.iterator(chunk_size=CHUNK):
+        yield [str(record.line), labels[record.outcome], *(defuse(str(record.cells.get(f, ""))) for f in fields),
+               defuse("; ".join(record.errors or [])),
+               defuse(describe_differences(record.differences, names))]
+
+
+def rows(batch: ImportBatch) -> Iterator[list[str]]:
+    """Report lines in file order: each staged row with its match, if any."""
+    if batch.target != PERSONS:
+        yield from record_rows(batch)
+        return
+    labels = _outcome_labels(batch)
     with connection.chunked_cursor() as cursor:
         cursor.execute(f"""
             SELECT s.line, COALESCE(m.outcome, s.outcome), s.name, s.id_masked, s.phone_masked, s.grid_code,
@@ -79,7 +107,7 @@ class _Echo:
 def csv_lines(batch: ImportBatch) -> Iterator[str]:
     """The CSV report line by line, for a streaming response or a file."""
     writer = csv.writer(_Echo())
-    yield "\ufeff" + writer.writerow(columns())
+    yield "\ufeff" + writer.writerow(columns(batch))
     for values in rows(batch):
         yield writer.writerow(values)
 
@@ -101,7 +129,7 @@ def write_xlsx(batch: ImportBatch, path: Path | BinaryIO) -> Path | BinaryIO:
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(_("Reconciliation"))
-    sheet.append(columns())
+    sheet.append(columns(batch))
     for values in rows(batch):
         values[0] = int(values[0])
         sheet.append(values)

@@ -9,7 +9,7 @@ from django.http import Http404
 from civicgrid.platform.accounts.staff.models import StaffProfile, StaffRole
 from civicgrid.platform.org.models import Department
 
-from .models import ImportBatch, ImportMatch, ImportRow, Outcome
+from .models import PERSONS, ImportBatch, ImportMatch, ImportRecord, ImportRow, Outcome
 
 IMPORT_ROLES = (StaffRole.COUNTY_ADMIN, StaffRole.COMMAND_OPERATOR)
 
@@ -38,9 +38,12 @@ def staged_rows(batch: ImportBatch) -> QuerySet[ImportRow]:
     return ImportRow.objects.filter(batch_id=batch.pk).order_by("line")
 
 
-def problem_rows(batch: ImportBatch, limit: int = 100) -> list[ImportRow]:
+def problem_rows(batch: ImportBatch, limit: int = 100) -> list[ImportRow] | list[ImportRecord]:
     """What the batch page shows first: bad rows (with ``errors``), else conflicts
-    (with ``differences``)."""
+    (with ``differences``); for a plugin's registry, else the updated records."""
+    if batch.target != PERSONS:
+        outcome = Outcome.BAD if batch.bad_rows else Outcome.UPDATED
+        return list(ImportRecord.objects.filter(batch_id=batch.pk, outcome=outcome).order_by("line")[:limit])
     if batch.bad_rows:
         return list(staged_rows(batch).filter(outcome=Outcome.BAD)[:limit])
     matches = {m.line: m for m in ImportMatch.objects.filter(batch_id=batch.pk, outcome=Outcome.CONFLICTING)

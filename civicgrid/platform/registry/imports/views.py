@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET
 
 from civicgrid.platform.accounts.access import staff_required
 
-from . import actions, progress, reading, reports
+from . import actions, progress, reading, reports, targets
 from .forms import LimitedUploadHandler, MappingForm, UploadForm
 from .models import ImportBatch
 from .selectors import IMPORT_ROLES, access_batch, batches_for, problem_rows
@@ -61,7 +61,7 @@ def _upload(request):
         upload = form.cleaned_data["file"]
         try:
             batch = actions.open_batch(staff=request.staff, department_code=form.cleaned_data["department"].code,
-                                       file_name=upload.name, upload=upload)
+                                       file_name=upload.name, upload=upload, target=form.cleaned_data["target"])
         except ValidationError as exc:
             for message in exc.messages:
                 form.add_error("file", message)
@@ -71,8 +71,12 @@ def _upload(request):
 
 
 def _index(request, form, *, refused: str = "", status: int = 200):
+    batches = list(batches_for(request.staff)[:20])
+    labels = {choice.code: choice.label for choice in targets.choices()}
+    for batch in batches:
+        batch.target_label = labels.get(batch.target, batch.target)
     return render(request, "registry_imports/index.html", {
-        "form": form, "refused": refused, "batches": batches_for(request.staff)[:20], "limit": _limit(),
+        "form": form, "refused": refused, "batches": batches, "limit": _limit(),
     }, status=413 if refused else status)
 
 
@@ -93,11 +97,16 @@ def batch_page(request, batch_id):
     elif request.method == "POST":
         return redirect("registry_imports:registry-import", batch.pk)
     problems = problem_rows(batch) if batch.is_finished else []
+    labels = dict(targets.fields(batch.target))
     for row in problems:
-        row.described = reports.describe_differences(getattr(row, "differences", None))
+        row.described = reports.describe_differences(getattr(row, "differences", None), labels)
+    target = targets.plugin_target(batch.target)
     return render(request, "registry_imports/batch.html", {
         "batch": batch, "form": form, "problems": problems, "state": batch_state(batch),
-        "encoding_label": reading.encoding_label(batch.encoding),
+        "encoding_label": reading.encoding_label(batch.encoding), "is_persons": target is None,
+        "target_label": targets.label(batch.target),
+        "required_labels": [str(label) for _value, label in targets.required(batch.target)],
+        "key_label": labels.get(target.key, target.key) if target else "",
     }, status=400 if form is not None and form.errors else 200)
 
 

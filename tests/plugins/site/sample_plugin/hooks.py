@@ -5,6 +5,8 @@ from django.urls import path
 
 from civicgrid.plugins import (
     CategorySpec,
+    ImportField,
+    ImportTarget,
     NavEntry,
     PeriodicJob,
     RegistryKindSpec,
@@ -15,7 +17,7 @@ from civicgrid.plugins import (
 )
 
 from . import views
-from .models import HeardEvent
+from .models import HeardEvent, Hydrant
 
 DELIVERED: list[tuple[str, int]] = []  # (schema, notification id): what the channel was asked to send
 CODES: list[tuple[str, str, str, str]] = []  # (schema, phone, text, reference): residents' one-time codes
@@ -111,3 +113,45 @@ def _job():
 @hookimpl
 def civicgrid_periodic_jobs():
     return [PeriodicJob(name="tick", every=timedelta(minutes=5), run=_job)]
+
+
+def _clean_hydrant(values, context):
+    from datetime import date
+
+    from django.core.exceptions import ValidationError
+
+    errors, clean = {}, {"code": values["code"], "street": values.get("street", "")}
+    if not clean["street"]:
+        errors["street"] = "required"
+    grid = context.grid_id(values.get("grid", ""))
+    if grid is None:
+        errors["grid"] = f"no grid {values.get('grid', '')!r}"
+    clean["grid_id"] = grid
+    try:
+        clean["checked_on"] = date.fromisoformat(values["checked_on"]) if values.get("checked_on") else None
+    except ValueError:
+        errors["checked_on"] = "not a date (YYYY-MM-DD)"
+    if errors:
+        raise ValidationError(errors)
+    return clean
+
+
+def _current_hydrants(keys):
+    return {h["code"]: h for h in Hydrant.objects.filter(code__in=keys).values("code", "street", "grid_id",
+                                                                                 "checked_on")}
+
+
+def _apply_hydrants(new, changed, *, actor):
+    Hydrant.objects.bulk_create([Hydrant(**values) for values in new])
+    for values in changed:
+        Hydrant.objects.filter(code=values["code"]).update(**values)
+
+
+@hookimpl
+def civicgrid_import_targets():
+    return [ImportTarget(
+        code="sample.hydrants", label="消火栓", key="code",
+        fields=(ImportField("code", "编号", required=True, spellings=("hydrant no",)),
+                ImportField("street", "所在道路", required=True), ImportField("grid", "网格编码", required=True),
+                ImportField("checked_on", "检查日期")),
+        clean=_clean_hydrant, current=_current_hydrants, apply=_apply_hydrants)]

@@ -248,6 +248,7 @@ ACTION_LABELS = {
     "supervise": _l("supervised"),
     "link_duplicate": _l("linked as a duplicate"),
     "overdue": _l("past its deadline"),
+    "raise_urgency": _l("raised in urgency"),
 }
 
 
@@ -542,6 +543,38 @@ def link_duplicate(*, staff: StaffProfile, case_id, original_id, version: int | 
                        comment=original.number, change=change)
 
 
+
+
+# One level up: a normal case becomes urgent, an urgent one critical.
+HIGHER_URGENCY = {Urgency.NORMAL: Urgency.URGENT, Urgency.URGENT: Urgency.CRITICAL}
+# Until it is finished a case can be raised (handled: it still waits for its closing visit).
+RAISABLE = (Status.REPORTED, Status.ACCEPTED, Status.DISPATCHED, Status.IN_PROGRESS, Status.RETURNED,
+            Status.ESCALATED, Status.REOPENED, Status.HANDLED)
+
+
+def raise_urgency(*, case_id, reason: str, acting_user=None) -> Case:
+    """One urgency level up (a rule of the platform or a module, e.g. a hazard next to a
+    school): the deadlines still running are worked out again on the shorter clock; the
+    timeline and audit say why. A critical or finished case is left as it is (no step)."""
+    reason = _required(reason, "reason", _("Say why the case is more urgent."))
+    with transaction.atomic():
+        case = _locked(None, case_id)
+        higher = HIGHER_URGENCY.get(case.urgency)
+        if higher is None or case.status not in RAISABLE:
+            return case
+        data = {"from_urgency": case.urgency, "to_urgency": str(higher)}
+        case.urgency = higher
+        calendar = deadlines.tenant_calendar()
+        if case.status == Status.REPORTED:
+            case.accept_due = deadlines.due(case.category, "accept", higher, case.reported_at, calendar)
+            case.accept_warn_at = deadlines.warn_at(case.category, "accept", higher, case.reported_at, calendar)
+        elif case.dispatched_at and case.handle_due and not case.handled_at \
+                and not case.extensions.filter(granted=True).exists():
+            _set_handle_deadline(case, case.dispatched_at)
+        case.version += 1
+        case.save()
+        _after(case, action="raise_urgency", from_status=case.status, actor=acting_user, comment=reason, data=data)
+    return case
 
 
 def transfer_to_tenant(*, staff: StaffProfile, case_id, division_code: str, reason: str,

@@ -311,7 +311,7 @@ class Figures:
 
 
 def figures(staff: StaffProfile, now: datetime | None = None) -> Figures:
-    schools = list(schools_for(staff).only("pk"))
+    schools = list(schools_for(staff).select_related(None).only("pk"))
     duty = duty_for(staff, now=now)
     return Figures(schools=len(schools), hazards=hazard_count(staff, schools),
                    done=sum(d.state == DutyState.DONE for d in duty),

@@ -8,6 +8,7 @@ import inspect
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.utils import translation
 from django_tenants.utils import tenant_context
 
@@ -153,5 +154,5 @@ def test_raise_urgency_goes_one_level_and_stops_at_critical(on):
     version = case.version
     case = case_actions.raise_urgency(case_id=case.pk, reason="测试")
     assert case.urgency == Urgency.CRITICAL and case.version == version  # nothing higher: no step
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError):
         case_actions.raise_urgency(case_id=case.pk, reason="  ")

@@ -16,7 +16,7 @@ from civicgrid.plugins.builtin.fire_safety.selectors import checklist
 from civicgrid.plugins.manager import tenant_hooks
 from civicgrid.plugins.tasks import run_plugin_jobs
 
-from .conftest import SHANGCHENG, YUHANG, answers, client_for, make_unit, staff, switch_on
+from .conftest import YUHANG, answers, client_for, make_unit, staff, switch_on
 
 pytestmark = pytest.mark.django_db
 

@@ -15,7 +15,7 @@ from civicgrid.plugins.builtin.fire_safety.risk import recompute_risk_levels
 from civicgrid.plugins.builtin.fire_safety.selectors import checklist
 from civicgrid.plugins.models import UsageRecord
 
-from .conftest import answers, client_for, jpeg, make_unit, staff
+from .conftest import answers, client_for, make_unit, staff
 
 pytestmark = pytest.mark.django_db
 
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.django_db
 def _dispatch_and_handle(case_id):
     operator, handler = staff("shangcheng_operator"), staff("fire_handler")
     case_actions.accept_case(staff=operator, case_id=case_id)
-    case = case_actions.dispatch_case(staff=operator, case_id=case_id, department="D-FIRE")
+    case_actions.dispatch_case(staff=operator, case_id=case_id, department="D-FIRE")
     case_actions.start_case(staff=handler, case_id=case_id)
     return case_actions.handle_case(staff=handler, case_id=case_id, result="已清理通道")
 
@@ -180,7 +180,7 @@ def test_bad_input_is_refused_and_stores_nothing(fire):
 def test_risk_levels_follow_the_history(fire):
     with tenant_context(fire.shangcheng):
         shop = make_unit("FS-R001", kind="small_shop")          # 0 + never inspected 1 → low
-        rental = make_unit("FS-R002", kind="rental_house")      # 2 + 1 → medium
+        make_unit("FS-R002", kind="rental_house")      # 2 + 1 → medium
         busy = make_unit("FS-R003", kind="small_lodging")       # 1 + 2 open hazards (4) + 2 failed → high
         worker = staff("shangcheng_gridworker")
         data, files = answers(busy, fail=(0, 1))
@@ -193,3 +193,15 @@ def test_risk_levels_follow_the_history(fire):
         assert levels == {"FS-R001": "low", "FS-R002": "medium", "FS-R003": "high"}
         assert not RiskUnit.objects.filter(code__startswith="FS-R", risk_computed_on__isnull=True).exists()
         assert recompute_risk_levels([shop.pk]) == 1 and recompute_risk_levels([]) == 0
+
+
+def test_the_demo_seeds_units_and_one_open_hazard_case_twice_the_same(fire):
+    from civicgrid.plugins.builtin.fire_safety.demo import seed_demo
+
+    with tenant_context(fire.shangcheng):
+        seed_demo(tenant=fire.shangcheng)
+        seed_demo(tenant=fire.shangcheng)
+        assert RiskUnit.objects.count() >= 3
+        assert Inspection.objects.count() == 2
+        open_hazards = Hazard.objects.filter(status="open")
+        assert open_hazards.count() == 1 and open_hazards.get().case.is_open

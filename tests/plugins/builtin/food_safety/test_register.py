@@ -188,3 +188,19 @@ def test_the_import_target_refuses_bad_rows_with_reasons(shangcheng, change, fie
     with pytest.raises(ValidationError) as refused:
         imports.clean(row, RowContext())
     assert field in refused.value.message_dict
+
+
+def test_the_demo_seeds_businesses_an_inspection_and_a_complaint_once(shangcheng):
+    from civicgrid.plugins.builtin.food_safety import demo
+    from civicgrid.plugins.builtin.food_safety.models import Finding, Inspection
+
+    demo.seed_demo(tenant=shangcheng.shangcheng)
+    demo.seed_demo(tenant=shangcheng.shangcheng)
+    statuses = dict(selectors.with_licence_status(FoodBusiness.objects.all()).values_list("name", "licence_status"))
+    assert len(statuses) == len(demo.BUSINESSES)
+    assert statuses["鲜丰水果超市"] == "expiring" and statuses["张记豆腐坊"] == "expired"
+    assert Inspection.objects.get().outcome == "failed"
+    finding = Finding.objects.get()
+    assert finding.status == "open" and finding.case.category.code == "FOOD-COLD"
+    assert FoodCase.objects.filter(origin="complaint").count() == 1
+    assert staff("shangcheng_samr").scope_department.code == "D-SAMR"

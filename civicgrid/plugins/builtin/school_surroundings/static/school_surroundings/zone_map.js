@@ -8,6 +8,7 @@
   var data = JSON.parse(source.textContent);
   var map = L.map(box, { zoomControl: true, attributionControl: false, preferCanvas: true });
   var centre = [data.school.lat, data.school.lng];
+  map.setView(centre, 16);  // a view first: a circle's bounds are worked out on the map's projection
   var circle = L.circle(centre, { radius: data.school.radius, color: "#1d4f91", weight: 2, fillColor: "#1d4f91", fillOpacity: 0.06 }).addTo(map);
   L.circleMarker(centre, { radius: 9, color: "#fff", weight: 2, fillColor: "#1d4f91", fillOpacity: 1 })
     .bindTooltip(data.school.name, { permanent: false }).addTo(map);

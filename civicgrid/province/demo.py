@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from importlib import import_module
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
@@ -54,6 +55,8 @@ STAFF = [
 
 # Counties whose communities publish resident sites in the demo.
 DEMO_SITE_TENANTS = {"shangcheng"}
+# The built-in modules each demo county has switched on, with a few records of each.
+DEMO_MODULES = {"shangcheng": ("fire_safety", "food_safety", "school_surroundings"), "pingyang": ("fire_safety",)}
 
 
 @dataclass
@@ -80,6 +83,7 @@ def seed_demo(*, progress=None) -> list[DemoAccount]:
         accounts.append(DemoAccount(base, username, ProvinceRole(role).label,
                                     second_factor=role == ProvinceRole.PROVINCIAL_ADMIN))
     _demo_vendor()
+    _publish_demo_modules()
     for index, (name, code, level, parent, sub, centre) in enumerate(TENANTS, start=1):
         if progress:
             progress(index - 1, len(TENANTS), name)
@@ -112,6 +116,7 @@ def seed_demo(*, progress=None) -> list[DemoAccount]:
                     accounts.append(DemoAccount(community_site.host, "—", _("Community site (residents)")))
                 accounts.append(DemoAccount(tenant.primary_domain, f"{tenant.schema_name}_editor",
                                             StaffRole.COMMUNITY_EDITOR.label))
+        tenant = seed_demo_modules(tenant)
         # The history's figures for the supervision pages at once (the beat publishes only
         # yesterday and today, and its first round is a quarter of an hour away).
         today = timezone.localdate()
@@ -128,6 +133,32 @@ def _demo_vendor() -> None:
 
     vendor, _created = Vendor.objects.get_or_create(code="acme", defaults={"name": "Acme 通信有限公司"})
     VendorMember.objects.get_or_create(user=User.objects.get(username="vendor_acme"), defaults={"vendor": vendor})
+
+
+def _publish_demo_modules() -> None:
+    from civicgrid.plugins.actions import publish_plugin
+    from civicgrid.plugins.catalog import sync_catalog
+
+    installed = {entry.plugin_id for entry in sync_catalog() if entry.installed and not entry.problem}
+    for plugin_id in sorted({p for modules in DEMO_MODULES.values() for p in modules} & installed):
+        publish_plugin(plugin_id=plugin_id, published=True, acting_user=None)
+
+
+def seed_demo_modules(tenant: Tenant) -> Tenant:
+    """Switch the county's demo modules on (as its admin would) and give each a few records."""
+    from civicgrid.plugins.actions import enable_plugin
+    from civicgrid.plugins.manager import plugin_configs
+
+    for plugin_id in DEMO_MODULES.get(tenant.schema_name, ()):
+        config = plugin_configs().get(plugin_id)
+        if config is None:  # left out by the allow or deny list
+            continue
+        if plugin_id not in (tenant.active_plugins or ()):
+            enable_plugin(tenant=tenant, plugin_id=plugin_id, acting_user=None)
+            tenant.refresh_from_db()
+        with tenant_context(tenant):
+            import_module(f"{config.name}.demo").seed_demo(tenant=tenant)
+    return tenant
 
 
 def add_default_departments(tree: dict) -> None:

@@ -17,8 +17,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from civicgrid.platform.audit.actions import record
-from civicgrid.platform.cases.actions import report_case, title_from
-from civicgrid.platform.cases.models import Source
+from civicgrid.platform.cases.actions import close_case, report_case, title_from
+from civicgrid.platform.cases.models import Case, Source, Status
 from civicgrid.platform.org.models import OrgUnit
 from civicgrid.platform.registry.identity import normalise_phone
 from civicgrid.plugins import meter
@@ -290,12 +290,13 @@ def inspect_business(*, staff, business_id, data, files, client_key: str = ""):
                                          folder="food_safety/inspections")
         open_findings = {f.item_id: f for f in Finding.objects.select_for_update().filter(
             business=business, status=Finding.Status.OPEN)}
-        cases_made = []
+        cases_made, rectified = [], []
         for answer, result in zip(submission.answers, results, strict=True):
             finding = open_findings.get(answer.item.pk)
             if answer.result == Answer.PASS and finding is not None:
                 finding.status, finding.rectified_in, finding.rectified_at = Finding.Status.RECTIFIED, inspection, now
                 finding.save(update_fields=["status", "rectified_in", "rectified_at"])
+                rectified.append(finding)
             elif answer.result == Answer.FAIL and finding is None:
                 location = ({"latitude": float(submission.latitude), "longitude": float(submission.longitude)}
                             if submission.latitude is not None else
@@ -310,6 +311,10 @@ def inspect_business(*, staff, business_id, data, files, client_key: str = ""):
                 FoodCase.objects.create(case=case, business=business, origin=FoodCase.Origin.INSPECTION)
                 Finding.objects.create(business=business, item=answer.item, found=result, case=case)
                 cases_made.append(case.number)
+        for finding in rectified:
+            if finding.case_id is not None:
+                close_verified(finding.case_id, comment=_("Re-inspection %(number)s found it rectified.")
+                               % {"number": inspection.number})
         meter("inspection", idempotency_key=f"inspection:{inspection.pk}", plugin="food_safety")
         record(action="food_safety.inspection", actor=staff.user, target=inspection, business=business.pk,
                outcome=inspection.outcome, cases=cases_made)
@@ -317,3 +322,17 @@ def inspect_business(*, staff, business_id, data, files, client_key: str = ""):
 
     with transaction.atomic():
         return services.record_once(Inspection, inspector=staff.user, client_key=key, create=create)
+
+
+def close_verified(case_id: int, *, comment: str = "") -> Case | None:
+    """Close a handled case once a re-inspection found every problem it was about rectified: the
+    platform closes it on the inspector's verification (a grid worker may not close a case). A
+    case not handled yet waits: the hook closes it when its department reports it handled."""
+    if Finding.objects.filter(case_id=case_id, status=Finding.Status.OPEN).exists():
+        return None
+    if not Finding.objects.filter(case_id=case_id).exists():
+        return None
+    if not Case.objects.filter(pk=case_id, status=Status.HANDLED).exists():
+        return None
+    return close_case(staff=None, case_id=case_id,
+                      comment=comment or _("Closed: a re-inspection had found the problem rectified."))

@@ -32,6 +32,16 @@ def civicgrid_import_targets():
 
 
 @hookimpl
+def civicgrid_case_transitioned(event):
+    """A case about a business handled after its re-inspection had already passed: closed."""
+    if event.action != "handle":
+        return
+    from .actions import close_verified
+
+    close_verified(event.case_id)
+
+
+@hookimpl
 def civicgrid_console_urls():
     from .urls import console_patterns
 

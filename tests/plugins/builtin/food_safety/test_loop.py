@@ -86,9 +86,41 @@ def test_the_whole_loop_through_the_api(food):
     with tenant_context(world.shangcheng):
         finding = Finding.objects.get()
         assert finding.status == "rectified" and finding.rectified_in_id == passed.json()["id"]
+        case.refresh_from_db()
+        assert case.status == "closed"  # the platform closes it on the inspector's verification
     listed = client(world, "fs_samr").get(f"/api/v1/p/food_safety/inspections/?business={business.pk}").json()
     assert listed["count"] == 3
     assert len(usage(world)) == 3
+
+
+def test_a_reinspection_before_the_case_is_handled_closes_it_when_it_is(food):
+    from civicgrid.platform.cases import actions as case_actions
+    from civicgrid.platform.notifications.outbox import relay
+    from civicgrid.plugins.builtin.food_safety.checklist import items_for
+
+    world = food
+    with tenant_context(world.shangcheng):
+        business = actions.register_business(staff=staff("shangcheng_admin"), **business_values())
+        items = items_for(business)
+        worker = staff("shangcheng_gridworker")
+        data, files = answers(items, fail={"health"})
+        actions.inspect_business(staff=worker, business_id=business.pk, data=data, files=files,
+                                 client_key=str(uuid.uuid4()))
+        case = Finding.objects.get().case
+        operator, handler = staff("shangcheng_operator"), staff("fs_samr")
+        case_actions.accept_case(staff=operator, case_id=case.pk)
+        case_actions.dispatch_case(staff=operator, case_id=case.pk)
+        data, files = answers(items)
+        actions.inspect_business(staff=worker, business_id=business.pk, data=data, files=files,
+                                 client_key=str(uuid.uuid4()))
+        assert Finding.objects.get().status == "rectified"
+        case.refresh_from_db()
+        assert case.status == "dispatched"  # not handled yet: it waits
+        case_actions.start_case(staff=handler, case_id=case.pk)
+        case_actions.handle_case(staff=handler, case_id=case.pk, result="已办理健康证")
+        relay()  # the worker's relay after commit: the module's hook closes it
+        case.refresh_from_db()
+        assert case.status == "closed"
 
 
 def test_bad_inspections_are_refused_by_field_and_nothing_is_stored(food):

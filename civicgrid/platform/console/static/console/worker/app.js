@@ -415,8 +415,7 @@
       if (button) button.disabled = true;
       function answered(result) {
         if (result.state === "refused") { showErrors(result.errors, offline); return; }
-        if (result.state === "sent") {
-          showSent(result.answer);
+        if (result.state === "sent") {  // settle() listed it as sent
           if (result.answer && result.answer.next) { window.location.assign(result.answer.next); return; }
         } else {
           noteIn(offline.dataset.kept || TEXT.kept);
@@ -438,6 +437,7 @@
       }, function () {
         delete sending[item.id + ":busy"];
         return send(item).then(function (result) {
+          if (result.state === "sent") showSent(result.answer);
           if (result.state === "sent" || result.state === "refused") answered(result);
           else noteIn(TEXT.notKept);
         });

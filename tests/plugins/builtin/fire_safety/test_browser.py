@@ -1,0 +1,150 @@
+"""In Chromium: a grid worker on a 375 px phone inspects a unit while offline (a failed item
+with its photo), the inspection waits on the phone and is sent once when the network is
+back (one inspection, one case, billed once); the fire brigade handles the case; the
+re-inspection on the phone closes it; the county admin sees the unit's history in the console."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.core.files.storage import default_storage
+from django_tenants.utils import tenant_context
+
+from civicgrid.platform.cases import actions as case_actions
+from civicgrid.platform.cases.models import Attachment, Case
+from civicgrid.platform.notifications.models import Notification, OutboxEvent
+from civicgrid.plugins import actions as plugin_actions
+from civicgrid.plugins.builtin.fire_safety.models import Hazard, Inspection, ItemResult, RiskUnit
+from civicgrid.plugins.builtin.fire_safety.selectors import checklist
+from civicgrid.plugins.models import UsageRecord
+from tests.browser.conftest import chromium, sign_in  # noqa: F401 -- the fixture
+from tests.browser.test_community_sites import off_loop, photo_jpeg, site_server  # noqa: F401 -- the fixture
+from tests.world import PASSWORD
+
+from .conftest import ensure_people, make_unit, staff, switch_on
+
+pytestmark = pytest.mark.slow
+expect = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed").expect
+
+PHONE = {"width": 375, "height": 740}
+WORKER = "shangcheng_gridworker"
+HERE = {"latitude": 30.2452, "longitude": 120.1753}
+CODE = "FS-BROWSER-1"
+
+
+@pytest.fixture
+def fire_world(committed):
+    world = committed
+    switch_on(world)
+    with tenant_context(world.shangcheng):
+        ensure_people()
+        unit = make_unit(CODE, kind="small_shop")
+    world.unit = unit
+    yield world
+    with tenant_context(world.shangcheng):
+        case_ids = list(Hazard.objects.filter(unit__code=CODE).values_list("case_id", flat=True))
+        for item in Attachment.objects.filter(case_id__in=case_ids):
+            for name in filter(None, (item.file, item.thumbnail)):
+                default_storage.delete(name)
+        for result in ItemResult.objects.filter(inspection__unit__code=CODE).exclude(photo=""):
+            default_storage.delete(result.photo)
+        Hazard.objects.filter(unit__code=CODE).delete()
+        ItemResult.objects.filter(inspection__unit__code=CODE).delete()
+        Inspection.objects.filter(unit__code=CODE).delete()
+        RiskUnit.objects.filter(code=CODE).delete()
+        Notification.objects.filter(case_id__in=case_ids).delete()
+        OutboxEvent.objects.filter(payload__case_id__in=case_ids).delete()
+        Case.objects.filter(pk__in=case_ids).delete()
+    UsageRecord.objects.filter(tenant=world.shangcheng, plugin_id="fire_safety").delete()
+    plugin_actions.disable_plugin(tenant=world.shangcheng, plugin_id="fire_safety", acting_user=None)
+
+
+def _answer_all(page, fail_first: bool) -> None:
+    fieldsets = page.locator("form[data-offline-form] fieldset[data-item]")
+    for index in range(fieldsets.count()):
+        fieldset = fieldsets.nth(index)
+        if index == 0 and fail_first:
+            fieldset.locator("input[value=fail]").check()
+            fieldset.locator("input[type=file]").set_input_files(files=[{
+                "name": "通道.jpg", "mimeType": "image/jpeg", "buffer": photo_jpeg()}])
+            fieldset.locator("input[type=text]").fill("门口堆放纸箱")
+        else:
+            fieldset.locator("input[value=pass]").check()
+
+
+def _state():
+    with tenant_context(pytest.world.shangcheng):
+        inspections = list(Inspection.objects.filter(unit__code=CODE).values_list("outcome", flat=True))
+        hazards = list(Hazard.objects.filter(unit__code=CODE).values_list("status", "case_id"))
+    usage = UsageRecord.objects.filter(tenant=pytest.world.shangcheng, plugin_id="fire_safety").count()
+    return inspections, hazards, usage
+
+
+def _handle(case_id):
+    with tenant_context(pytest.world.shangcheng):
+        case_actions.accept_case(staff=staff("shangcheng_operator"), case_id=case_id)
+        case_actions.dispatch_case(staff=staff("shangcheng_operator"), case_id=case_id, department="D-FIRE")
+        case_actions.start_case(staff=staff("fire_handler"), case_id=case_id)
+        case_actions.handle_case(staff=staff("fire_handler"), case_id=case_id, result="纸箱已清走")
+
+
+def _case_status(case_id):
+    with tenant_context(pytest.world.shangcheng):
+        return Case.objects.get(pk=case_id).status
+
+
+def test_an_inspection_made_offline_is_sent_once_and_the_reinspection_closes_its_case(chromium, fire_world,  # noqa: F811
+                                                                                      site_server):  # noqa: F811
+    world = fire_world
+    base = f"http://shangcheng.localhost:{site_server}"
+    with tenant_context(world.shangcheng):
+        assert len(checklist("small_shop")) >= 4
+    with chromium(viewport=PHONE, mobile=True) as page:
+        context = page.context
+        context.grant_permissions(["geolocation"], origin=base)
+        context.set_geolocation(HERE)
+        sign_in(page, base, WORKER, PASSWORD, next_path="/m/")
+        page.wait_for_url(f"{base}/m/")
+        page.locator("a[data-go=plugin][href='/p/fire_safety/m/']").tap()
+        page.wait_for_url(f"{base}/p/fire_safety/m/")
+        page.locator(f"[data-unit='{CODE}'] a").tap()
+        expect(page.locator("input[name=latitude]")).to_have_value("30.245200")
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+        # Offline: answered item by item, the failed one with its photo; kept on the phone.
+        context.set_offline(True)
+        _answer_all(page, fail_first=True)
+        expect(page.locator("fieldset[data-item] .photo").first).to_be_visible()
+        page.locator("[data-submit]").tap()
+        queued = page.locator("[data-queue-list] [data-queued]")
+        expect(queued).to_have_count(1)
+        expect(page.locator("[data-form-alert]")).to_be_visible()
+        assert off_loop(_state)[0] == []
+
+        # Online again: sent, once.
+        context.set_offline(False)
+        expect(page.locator("[data-sent-list] [data-sent]")).to_have_count(1, timeout=20_000)
+        expect(page.locator("[data-queued]")).to_have_count(0)
+        page.reload()
+        page.wait_for_timeout(1500)
+        inspections, hazards, usage = off_loop(_state)
+        assert inspections == ["failed"] and len(hazards) == 1 and hazards[0][0] == "open" and usage == 1
+        case_id = hazards[0][1]
+
+        # The fire brigade handles it; the re-inspection finds it passing.
+        off_loop(_handle, case_id)
+        _answer_all(page, fail_first=False)
+        page.locator("[data-submit]").tap()
+        expect(page.locator("[data-sent-list] [data-sent]")).to_have_count(1, timeout=20_000)
+        assert off_loop(_case_status, case_id) == "closed"
+        inspections, hazards, usage = off_loop(_state)
+        assert sorted(inspections) == ["failed", "passed"] and hazards[0][0] == "rectified" and usage == 2
+
+    # The console: the county admin reads the unit's history.
+    with chromium() as page:
+        sign_in(page, base, "shangcheng_admin", PASSWORD, next_path="/p/fire_safety/units/?kind=small_shop")
+        page.locator(f"[data-unit='{CODE}'] a").first.click()
+        expect(page.locator("section.inspection")).to_have_count(2)
+        expect(page.locator("section.inspection[data-outcome=failed] [data-result=fail]")).to_contain_text(re.compile("已整改|Rectified"))
+        expect(page.locator("[data-open-hazards]")).to_contain_text(re.compile("无|None"))

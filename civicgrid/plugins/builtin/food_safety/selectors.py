@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db.models import Case as CaseWhen
 from django.db.models import CharField, Count, Q, QuerySet, Value, When
@@ -192,7 +192,7 @@ def figures(staff, today: date | None = None) -> Figures:
     open_cases = Case.objects.filter(
         pk__in=FoodCase.objects.filter(business__in=businesses).values("case_id"),
         status__in=OPEN_STATUSES).count()
-    month_start = timezone.make_aware(timezone.datetime(today.year, today.month, 1))
+    month_start = timezone.make_aware(datetime(today.year, today.month, 1))
     inspections = Inspection.objects.filter(business__in=businesses, inspected_at__gte=month_start).count()
     return Figures(counts["total"], counts["expiring"], counts["expired"], open_cases, inspections)
 

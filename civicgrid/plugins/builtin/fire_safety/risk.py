@@ -47,6 +47,8 @@ UPDATE fire_safety_riskunit u
 SET risk_level = CASE WHEN s.score >= {high} THEN 'high' WHEN s.score >= {medium} THEN 'medium' ELSE 'low' END,
     risk_computed_on = %(today)s
 FROM scored s WHERE s.id = u.id
+  AND (u.risk_computed_on IS DISTINCT FROM %(today)s
+       OR u.risk_level <> CASE WHEN s.score >= {high} THEN 'high' WHEN s.score >= {medium} THEN 'medium' ELSE 'low' END)
 """
 
 
@@ -57,7 +59,8 @@ def _statement(where: str) -> str:
 
 
 def recompute_risk_levels(unit_ids: Iterable[int] | None = None) -> int:
-    """Every active unit's level (or only ``unit_ids``'), with today's date; the number of units set."""
+    """Every active unit's level (or only ``unit_ids``'), with today's date; the number of units
+    whose level or date changed (a second run on the same day with nothing new touches none)."""
     now = timezone.now()
     params = {"now": now, "today": timezone.localdate(now)}
     if unit_ids is None:

@@ -192,7 +192,9 @@ def test_risk_levels_follow_the_history(fire):
         levels = dict(RiskUnit.objects.filter(code__startswith="FS-R").values_list("code", "risk_level"))
         assert levels == {"FS-R001": "low", "FS-R002": "medium", "FS-R003": "high"}
         assert not RiskUnit.objects.filter(code__startswith="FS-R", risk_computed_on__isnull=True).exists()
-        assert recompute_risk_levels([shop.pk]) == 1 and recompute_risk_levels([]) == 0
+        assert recompute_risk_levels([shop.pk]) == 0 and recompute_risk_levels([]) == 0  # nothing changed
+        RiskUnit.objects.filter(pk=shop.pk).update(risk_level="high")
+        assert recompute_risk_levels([shop.pk]) == 1
 
 
 def test_the_demo_seeds_units_and_one_open_hazard_case_twice_the_same(fire):

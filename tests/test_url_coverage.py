@@ -6,6 +6,7 @@ Routes are listed below, or in any test module as ``ROUTES_COVERED = {"route-nam
 
 import importlib
 import pkgutil
+import re
 
 import pytest
 from django.urls import get_resolver
@@ -61,6 +62,18 @@ def walk(patterns, prefix=""):
             yield prefix, pattern
 
 
+# A plugin's routes are named as they are reversed, "<plugin_id>:<name>" and
+# "api-<plugin_id>:<name>": two plugins may both have an "inspection-list".
+PLUGIN_PREFIX = re.compile(r"^(?P<api>api/v1/)?p/(?P<plugin>[a-z0-9_]+)/")
+
+
+def route_name(prefix: str, name: str | None) -> str | None:
+    found = PLUGIN_PREFIX.match(prefix)
+    if found is None or not name:
+        return name
+    return f"{'api-' if found['api'] else ''}{found['plugin']}:{name}"
+
+
 def all_routes():
     from civicgrid.platform.notifications.routing import websocket_urlpatterns
 
@@ -69,7 +82,7 @@ def all_routes():
             if prefix.startswith(WAGTAIL_ADMIN_PREFIX):
                 yield "wagtail-admin", pattern.callback
             else:
-                yield pattern.name, pattern.callback
+                yield route_name(prefix, pattern.name), pattern.callback
     for pattern in websocket_urlpatterns:
         yield "websocket:notifications", pattern.callback
 

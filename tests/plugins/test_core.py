@@ -39,7 +39,8 @@ from civicgrid.tenants.models import Tenant
 from tests.conftest import child_env
 from tests.platform.cases.test_workflow import report
 
-ROUTES_COVERED = {"heard": "test_a_switched_off_plugins_pages_and_api_answer_404"}
+ROUTES_COVERED = {"sample:heard": "test_a_switched_off_plugins_pages_and_api_answer_404",
+                  "api-sample:heard": "test_a_switched_off_plugins_pages_and_api_answer_404"}
 SHANGCHENG, YUHANG = "shangcheng.localhost", "yuhang.localhost"
 CST = ZoneInfo("Asia/Shanghai")
 

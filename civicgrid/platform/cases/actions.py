@@ -249,6 +249,7 @@ ACTION_LABELS = {
     "link_duplicate": _l("linked as a duplicate"),
     "overdue": _l("past its deadline"),
     "raise_urgency": _l("raised in urgency"),
+    "verify": _l("checked on the ground"),
 }
 
 
@@ -574,6 +575,17 @@ def raise_urgency(*, case_id, reason: str, acting_user=None) -> Case:
         case.version += 1
         case.save()
         _after(case, action="raise_urgency", from_status=case.status, actor=acting_user, comment=reason, data=data)
+    return case
+
+
+def record_verification(*, case_id, comment: str, data: dict | None = None, acting_user=None) -> Case:
+    """A check of the case's problem on the ground by a module (a re-inspection found it
+    rectified, or still there): on the timeline and in the audit trail, no change of status."""
+    comment = _required(comment, "comment", _("Say what the check found."))
+    with transaction.atomic():
+        case = _locked(None, case_id)
+        _after(case, action="verify", from_status=case.status, actor=acting_user, comment=comment,
+               data=dict(data or {}))
     return case
 
 

@@ -337,9 +337,8 @@ def _passed(unit, inspection, result) -> None:
 
 def _note(case: Case, inspection: Inspection, *, result: str, comment: str) -> None:
     """The re-inspection's finding on the case's timeline (no change of status)."""
-    locked = Case.objects.select_for_update(of=("self",)).get(pk=case.pk)
-    case_actions._after(locked, action="verify", from_status=locked.status, actor=inspection.inspected_by,
-                        comment=comment, data={"inspection": inspection.pk, "result": result})
+    case_actions.record_verification(case_id=case.pk, comment=comment, acting_user=inspection.inspected_by,
+                                     data={"inspection": inspection.pk, "result": result})
 
 
 def close_verified(case_id: int) -> Case | None:

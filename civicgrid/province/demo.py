@@ -117,6 +117,7 @@ def seed_demo(*, progress=None) -> list[DemoAccount]:
                 accounts.append(DemoAccount(tenant.primary_domain, f"{tenant.schema_name}_editor",
                                             StaffRole.COMMUNITY_EDITOR.label))
         tenant = seed_demo_modules(tenant)
+        accounts += _accounts_made_by_modules(tenant, listed={a.username for a in accounts})
         # The history's figures for the supervision pages at once (the beat publishes only
         # yesterday and today, and its first round is a quarter of an hour away).
         today = timezone.localdate()
@@ -159,6 +160,17 @@ def seed_demo_modules(tenant: Tenant) -> Tenant:
         with tenant_context(tenant):
             import_module(f"{config.name}.demo").seed_demo(tenant=tenant)
     return tenant
+
+
+def _accounts_made_by_modules(tenant: Tenant, *, listed: set[str]) -> list[DemoAccount]:
+    """Staff a module's demo added (food safety's market-supervision handler), for the banner."""
+    from civicgrid.platform.accounts.staff.models import StaffProfile
+
+    with tenant_context(tenant):
+        members = (StaffProfile.objects.select_related("user").order_by("user__username")
+                   .filter(user__username__startswith=f"{tenant.schema_name}_").exclude(user__username__in=listed))
+        return [DemoAccount(tenant.primary_domain, member.user.username, StaffRole(member.role).label,
+                            second_factor=member.role in SECOND_FACTOR_ROLES) for member in members]
 
 
 def add_default_departments(tree: dict) -> None:

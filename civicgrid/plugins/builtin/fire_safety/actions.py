@@ -17,7 +17,7 @@ from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -73,9 +73,14 @@ def _coordinate(values, name, errors, low, high) -> str | None:
     return str(number.quantize(Decimal("0.000001")))
 
 
-def clean_unit(values: dict, grid_id) -> dict:
+def _building_by_code(code: str) -> int | None:
+    return Building.objects.filter(code=code).values_list("pk", flat=True).first()
+
+
+def clean_unit(values: dict, grid_id, building_id=_building_by_code) -> dict:
     """One unit's values as text (a form's, an imported row's), clean and JSON-able, or a
-    ValidationError by field. ``grid_id(code)`` resolves a grid's code."""
+    ValidationError by field. ``grid_id(code)`` resolves a grid's code, ``building_id(code)``
+    a building's (None: no such grid or building)."""
     errors: dict[str, str] = {}
     code = _text(values, "code", errors, limit=40, required=True)
     if code and "code" not in errors and not CODE.fullmatch(code):
@@ -93,7 +98,7 @@ def clean_unit(values: dict, grid_id) -> dict:
     building_code = _text(values, "building", errors, limit=40)
     building = None
     if building_code and "building" not in errors:
-        building = Building.objects.filter(code=building_code).values_list("pk", flat=True).first()
+        building = building_id(building_code)
         if building is None:
             errors["building"] = _("There is no building with the code %(code)s.") % {"code": building_code}
     latitude = _coordinate(values, "latitude", errors, -90, 90)
@@ -141,12 +146,82 @@ def save_units(*, new: list[dict], changed: list[dict], actor, source: str = "im
     return len(created) + len(held)
 
 
-def save_unit(*, actor, values: dict) -> RiskUnit:
-    """One unit from a form's values (grid by its code), created or updated by its code."""
-    clean = clean_unit(values, grid_by_code)
-    exists = RiskUnit.objects.filter(code=clean["code"]).exists()
-    save_units(new=[] if exists else [clean], changed=[clean] if exists else [], actor=actor, source="console")
-    return RiskUnit.objects.get(code=clean["code"])
+def save_unit(*, values: dict, actor=None, staff=None, unit_id=None) -> RiskUnit:
+    """One unit from a form's values (grid and building by their codes).
+
+    With ``staff`` (the console): the acting staff must manage units (``selectors.MANAGER_ROLES``),
+    the grid and the building must be in their area, ``unit_id`` (editing) a unit they may edit,
+    else 404; a code another unit holds is refused; ``is_active`` (in use) is set when given.
+    Without ``staff`` (the demo, the tests): created or updated by its code, as the system.
+    Refused input raises ValidationError by field and nothing changes; one audit row otherwise."""
+    if staff is None and unit_id is None:
+        clean = clean_unit(values, grid_by_code)
+        exists = RiskUnit.objects.filter(code=clean["code"]).exists()
+        save_units(new=[] if exists else [clean], changed=[clean] if exists else [], actor=actor, source="console")
+        return RiskUnit.objects.get(code=clean["code"])
+    if staff is not None:
+        if not selectors.may_manage(staff):
+            raise Http404
+        actor = staff.user
+        units, grids, buildings = (selectors.managed_units_for(staff), selectors.managed_grids(staff),
+                                   selectors.managed_buildings(staff))
+    else:
+        units, grids, buildings = RiskUnit.objects.all(), OrgUnit.objects.filter(level=OrgUnit.Level.GRID), Building.objects
+    held = None
+    if unit_id is not None:
+        try:
+            held = units.get(pk=unit_id)
+        except (RiskUnit.DoesNotExist, ValueError, TypeError) as exc:
+            raise Http404 from exc
+    errors: dict[str, list[str]] = {}
+    clean = None
+    try:
+        clean = clean_unit(values, lambda code: grids.filter(code=code).values_list("pk", flat=True).first(),
+                           lambda code: buildings.filter(code=code).values_list("pk", flat=True).first())
+    except ValidationError as problems:
+        errors = dict(problems.message_dict)
+    code = str(values.get("code") or "").strip()
+    if "code" not in errors and code and _code_taken(code, held):
+        errors["code"] = [_("A unit with the code %(code)s is registered already.") % {"code": code}]
+    if errors:
+        raise ValidationError(errors)
+    active = _flag(values["is_active"]) if "is_active" in values else (held.is_active if held else True)
+    try:
+        with transaction.atomic():
+            if held is None:
+                unit = RiskUnit.objects.create(source="console", is_active=active,
+                                               **{f: clean[f] for f in UNIT_FIELDS})
+                changed = ["created"]
+            else:
+                unit = RiskUnit.objects.select_for_update().get(pk=held.pk)
+                before = {f: getattr(unit, f) for f in (*UNIT_FIELDS, "is_active")}
+                for name in UNIT_FIELDS:
+                    setattr(unit, name, clean[name])
+                unit.is_active = active
+                unit.save()
+                unit.refresh_from_db()
+                changed = [f for f in before if getattr(unit, f) != before[f]]
+            recompute_risk_levels([unit.pk])
+            record(action="fire_safety.unit.create" if held is None else "fire_safety.unit.update", actor=actor,
+                   target=unit, code=unit.code, changed=changed, in_use=unit.is_active)
+    except IntegrityError as exc:  # the same code saved by someone else a moment ago
+        if not _code_taken(code, held):
+            raise
+        raise ValidationError({"code": [_("A unit with the code %(code)s is registered already.") % {
+            "code": code}]}) from exc
+    unit.refresh_from_db()
+    return unit
+
+
+def _code_taken(code: str, held: RiskUnit | None) -> bool:
+    others = RiskUnit.objects.filter(code=code)
+    return (others.exclude(pk=held.pk) if held is not None else others).exists()
+
+
+def _flag(value) -> bool:
+    if isinstance(value, bool):
+        return value
+    return str(value or "").strip().lower() in ("1", "true", "on", "yes")
 
 
 # --- checklists -------------------------------------------------------------------------

@@ -18,10 +18,19 @@ READER_ROLES = frozenset({StaffRole.COUNTY_ADMIN, StaffRole.COMMAND_OPERATOR, St
                           StaffRole.COMMUNITY_OPERATOR, StaffRole.GRID_WORKER, StaffRole.AUDITOR})
 EDITOR_ROLES = frozenset({StaffRole.COUNTY_ADMIN})
 INSPECTOR_ROLES = frozenset({StaffRole.GRID_WORKER})
+# Who registers and edits units (the registry's writers, less the grid worker who inspects
+# them): county-wide for the county admin and the command centre, within their area for
+# township and community operators.
+MANAGER_ROLES = frozenset({StaffRole.COUNTY_ADMIN, StaffRole.COMMAND_OPERATOR, StaffRole.TOWNSHIP_OPERATOR,
+                           StaffRole.COMMUNITY_OPERATOR})
 
 
 def may_read(staff) -> bool:
     return staff is not None and staff.role in READER_ROLES
+
+
+def may_manage(staff) -> bool:
+    return staff is not None and staff.role in MANAGER_ROLES
 
 
 def _area(staff) -> str | None:
@@ -67,6 +76,33 @@ def grids_for(staff) -> QuerySet[OrgUnit]:
     if area is None:
         return grids
     return grids.filter(path__startswith=area) if area else grids.none()
+
+
+def managed_units_for(staff) -> QuerySet[RiskUnit]:
+    """The units ``staff`` may edit: those they read, if they manage units at all."""
+    return units_for(staff) if may_manage(staff) else RiskUnit.objects.none()
+
+
+def managed_unit_for(staff, pk) -> RiskUnit:
+    try:
+        return managed_units_for(staff).select_related("building").get(pk=pk)
+    except (RiskUnit.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404 from exc
+
+
+def managed_grids(staff) -> QuerySet[OrgUnit]:
+    """The grids ``staff`` may put a unit in."""
+    return grids_for(staff).order_by("path") if may_manage(staff) else OrgUnit.objects.none()
+
+
+def managed_buildings(staff):
+    """The buildings ``staff`` may tie a unit to: those in their grids."""
+    from civicgrid.platform.registry.models import Building
+
+    if not may_manage(staff):
+        return Building.objects.none()
+    area = _area(staff)
+    return Building.objects.all() if area is None else Building.objects.filter(grid__path__startswith=area)
 
 
 def checklist(kind: str) -> list[CheckItem]:

@@ -7,7 +7,10 @@ def console_patterns() -> list:
     return [
         path("", views.overview, name="overview"),
         path("units/", views.unit_list, name="unit-list"),
+        path("units/new/", views.unit_new, name="unit-new"),
         path("units/<int:pk>/", views.unit_detail, name="unit-detail"),
+        path("units/<int:pk>/edit/", views.unit_edit, name="unit-edit"),
+        path("units/<int:pk>/photos/<int:result>/", views.inspection_photo, name="inspection-photo"),
         path("inspections/", views.inspection_list, name="inspection-list"),
         path("checklists/", views.checklist_editor, name="checklists"),
         path("checklists/<int:pk>/", views.checklist_item, name="checklist-item"),

@@ -1,17 +1,22 @@
 """Console pages (/p/fire_safety/…) and the grid worker's phone pages (/p/fire_safety/m/…).
 
 Readers: county admin, command centre, township and community operators, grid workers and
-auditors, each within their area; the checklist editor is the county admin's; inspecting is
-the grid worker's, in their grid. Anyone else, and any other tenant: 404.
+auditors, each within their area; registering and editing units is the county admin's and the
+command centre's county-wide, township and community operators' in their area; the checklist
+editor is the county admin's; inspecting is the grid worker's, in their grid. Anyone else,
+and any other tenant: 404.
 """
 
 from __future__ import annotations
 
+import mimetypes
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.db.models import Count
-from django.http import JsonResponse
+from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -21,11 +26,13 @@ from civicgrid.platform.accounts.access import staff_required
 from civicgrid.plugins.builtin.checklists import services as checklists
 
 from . import actions, selectors
-from .models import Hazard, RiskLevel, UnitKind
+from .forms import UnitForm
+from .models import Hazard, ItemResult, RiskLevel, UnitKind
 
 readers = staff_required(*selectors.READER_ROLES)
 editors = staff_required(*selectors.EDITOR_ROLES)
 inspectors = staff_required(*selectors.INSPECTOR_ROLES)
+managers = staff_required(*selectors.MANAGER_ROLES)
 PAGE = 50
 
 
@@ -36,8 +43,8 @@ def overview(request):
 
 @readers
 def unit_list(request):
-    units = selectors.units_for(request.staff).filter(is_active=True)
-    chosen = {name: (request.GET.get(name) or "").strip() for name in ("kind", "risk", "grid", "q")}
+    chosen = {name: (request.GET.get(name) or "").strip() for name in ("kind", "risk", "grid", "q", "retired")}
+    units = selectors.units_for(request.staff).filter(is_active=chosen["retired"] != "1")
     if chosen["kind"] in UnitKind.values:
         units = units.filter(kind=chosen["kind"])
     if chosen["risk"] in RiskLevel.values:
@@ -49,7 +56,8 @@ def unit_list(request):
     page = Paginator(units.order_by("code"), PAGE).get_page(request.GET.get("page"))
     return render(request, "fire_safety/units.html", {
         "page": page, "chosen": chosen, "kinds": UnitKind.choices, "levels": RiskLevel.choices,
-        "grids": selectors.grids_for(request.staff).values_list("code", "name")})
+        "grids": selectors.grids_for(request.staff).values_list("code", "name"),
+        "may_manage": selectors.may_manage(request.staff)})
 
 
 @readers
@@ -57,7 +65,63 @@ def unit_detail(request, pk: int):
     unit = selectors.unit_for(request.staff, pk)
     return render(request, "fire_safety/unit.html", {
         "unit": unit, "history": selectors.history(unit), "open_hazards": selectors.open_hazards(unit),
-        "may_inspect": request.staff.role in selectors.INSPECTOR_ROLES})
+        "may_inspect": request.staff.role in selectors.INSPECTOR_ROLES,
+        "may_manage": selectors.may_manage(request.staff)})
+
+
+@managers
+def unit_new(request):
+    """Register one unit (county-wide or in one's area); refused input: 400 with the reasons."""
+    form = UnitForm(request.POST or None, staff=request.staff)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                unit = actions.save_unit(staff=request.staff, values=form.values())
+            except ValidationError as problems:
+                form.add_action_errors(problems)
+            else:
+                messages.success(request, _("%(name)s is registered.") % {"name": unit.name})
+                return redirect("fire_safety:unit-detail", pk=unit.pk)
+        status = 400
+    return render(request, "fire_safety/unit_form.html", {"form": form, "unit": None}, status=status)
+
+
+@managers
+def unit_edit(request, pk: int):
+    """Edit a unit in one's area; unticking "in use" retires it (units are never deleted)."""
+    unit = selectors.managed_unit_for(request.staff, pk)
+    form = UnitForm(request.POST or None, staff=request.staff, initial=UnitForm.initial_for(unit))
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                unit = actions.save_unit(staff=request.staff, unit_id=unit.pk, values=form.values())
+            except ValidationError as problems:
+                form.add_action_errors(problems)
+            else:
+                messages.success(request, _("%(name)s is saved.") % {"name": unit.name})
+                return redirect("fire_safety:unit-detail", pk=unit.pk)
+        status = 400
+    return render(request, "fire_safety/unit_form.html", {"form": form, "unit": unit}, status=status)
+
+
+@readers
+def inspection_photo(request, pk: int, result: int):
+    """A failed item's photo, to those who may see the unit's page; never a storage URL."""
+    unit = selectors.unit_for(request.staff, pk)
+    row = ItemResult.objects.filter(pk=result, inspection__unit=unit).exclude(photo="").first()
+    if row is None:
+        raise Http404
+    try:
+        handle = default_storage.open(row.photo)
+    except OSError as exc:
+        raise Http404 from exc
+    content_type = mimetypes.guess_type(row.photo)[0] or "application/octet-stream"
+    response = FileResponse(handle, content_type=content_type)
+    response["Cache-Control"] = "private, max-age=3600"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @readers

@@ -4,6 +4,8 @@ its data intact when switched off and on again; the import target."""
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import pytest
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
@@ -16,7 +18,7 @@ from civicgrid.plugins.builtin.fire_safety.selectors import checklist
 from civicgrid.plugins.manager import tenant_hooks
 from civicgrid.plugins.tasks import run_plugin_jobs
 
-from .conftest import YUHANG, answers, client_for, make_unit, staff, switch_on
+from .conftest import SHANGCHENG, YUHANG, answers, client_for, make_unit, staff, switch_on
 
 pytestmark = pytest.mark.django_db
 
@@ -27,6 +29,9 @@ ROUTES_COVERED = {
     "fire_safety:inspection-list": PAGES, "fire_safety:checklists": PAGES, "fire_safety:checklist-item": PAGES,
     "fire_safety:checklist-remove": PAGES, "fire_safety:phone-units": PAGES, "fire_safety:phone-inspect": PAGES,
     "fire_safety:phone-send": PAGES,
+    "fire_safety:unit-new": "test_registering_a_unit_by_role_and_tenant",
+    "fire_safety:unit-edit": "test_editing_a_unit_by_role_scope_and_tenant",
+    "fire_safety:inspection-photo": "test_a_failed_items_photo_by_role_scope_and_tenant",
     "api-fire_safety:units": API, "api-fire_safety:unit-detail": API, "api-fire_safety:inspections": API,
 }
 READERS = ["shangcheng_admin", "shangcheng_operator", "fire_township1", "fire_auditor", "shangcheng_gridworker"]
@@ -197,3 +202,218 @@ def test_the_import_target_cleans_compares_and_applies(fire):
         imports.apply([], [changed], actor=None)
         assert RiskUnit.objects.get(code="FS-I001").name == "城东群租房（新）"
         assert imports.current(["FS-I001"])["FS-I001"] == changed
+
+
+# --- registering and editing units; the photo of a failed item -----------------------------
+
+UNIT = {"code": "FS-N001", "name": "城东小旅馆", "kind": "small_lodging", "address": "东路8号", "grid": "T01-C01-G01",
+        "building": "", "latitude": "30.245200", "longitude": "120.175200", "contact_name": "陈老板",
+        "contact_phone": "0571-8765432", "is_active": "on"}
+
+
+def _community_operator():
+    from civicgrid.platform.accounts.actions import create_staff_member
+    from civicgrid.platform.accounts.staff.models import StaffProfile, StaffRole
+    from civicgrid.platform.org.models import OrgUnit
+
+    if not StaffProfile.objects.filter(user__username="fire_community2").exists():
+        create_staff_member(username="fire_community2", password="x" * 12, role=StaffRole.COMMUNITY_OPERATOR,
+                            scope_org_unit=OrgUnit.objects.get(code="T02-C01"), acting_user=None)
+
+
+def _audits(action):
+    from civicgrid.platform.audit.models import AuditEntry
+
+    return AuditEntry.objects.filter(action=action)
+
+
+def _snapshot():
+    return sorted(RiskUnit.objects.values_list("code", "name", "grid__code", "is_active", "address"))
+
+
+def test_registering_a_unit_by_role_and_tenant(fire):
+    with tenant_context(fire.shangcheng):
+        _community_operator()
+    # Those who may not: 404 on the page and on the post, nothing stored, no link.
+    for username, host in [("fire_auditor", SHANGCHENG), ("shangcheng_gridworker", SHANGCHENG),
+                           ("fire_handler", SHANGCHENG), ("yuhang_operator", YUHANG)]:
+        client = client_for(fire, username, host)
+        assert client.get("/p/fire_safety/units/new/").status_code == 404, username
+        assert client.post("/p/fire_safety/units/new/", UNIT).status_code == 404, username
+    assert client_for(fire, None).post("/p/fire_safety/units/new/", UNIT).status_code == 302
+    assert "/p/fire_safety/units/new/" not in client_for(fire, "fire_auditor").get("/p/fire_safety/units/").content.decode()
+    with tenant_context(fire.shangcheng):
+        assert not RiskUnit.objects.filter(code="FS-N001").exists()
+        assert not _audits("fire_safety.unit.create").exists()
+    with tenant_context(fire.yuhang):
+        assert not RiskUnit.objects.exists()
+    # A community operator in T02-C01 may not put a unit in T01's grid: the grid is not theirs.
+    community = client_for(fire, "fire_community2")
+    form = community.get("/p/fire_safety/units/new/").content.decode()
+    assert 'value="T02-C01-G01"' in form and 'value="T01-C01-G01"' not in form
+    outside = community.post("/p/fire_safety/units/new/", UNIT)
+    assert outside.status_code == 400 and b'data-error-for="grid"' in outside.content
+    with tenant_context(fire.shangcheng):
+        assert not RiskUnit.objects.filter(code="FS-N001").exists()
+    # The county admin, the command centre and the operators of the grid's area may.
+    for number, username in enumerate(["shangcheng_admin", "shangcheng_operator", "fire_township1"]):
+        client = client_for(fire, username)
+        assert 'href="/p/fire_safety/units/new/"' in client.get("/p/fire_safety/units/").content.decode(), username
+        assert client.get("/p/fire_safety/units/new/").status_code == 200
+        made = client.post("/p/fire_safety/units/new/", dict(UNIT, code=f"FS-N00{number + 1}"))
+        assert made.status_code == 302, (username, made.content.decode()[:2000])
+        with tenant_context(fire.shangcheng):
+            unit = RiskUnit.objects.get(code=f"FS-N00{number + 1}")
+            assert made["Location"] == f"/p/fire_safety/units/{unit.pk}/"
+            assert (unit.name, unit.kind, unit.grid.code, str(unit.latitude), unit.contact_phone, unit.is_active,
+                    unit.source) == ("城东小旅馆", "small_lodging", "T01-C01-G01", "30.245200", "0571-8765432", True,
+                                     "console")
+            entry = _audits("fire_safety.unit.create").get(target_id=str(unit.pk))
+            assert entry.actor_label == username and entry.data["code"] == unit.code
+    made = community.post("/p/fire_safety/units/new/", dict(UNIT, code="FS-N009", grid="T02-C01-G01"))
+    assert made.status_code == 302
+    with tenant_context(fire.shangcheng):
+        assert RiskUnit.objects.get(code="FS-N009").grid.code == "T02-C01-G01"
+
+
+def test_the_unit_form_refuses_bad_input(fire):
+    with tenant_context(fire.shangcheng):
+        from civicgrid.platform.org.models import OrgUnit
+        from civicgrid.platform.registry.models import Building
+
+        make_unit("FS-N100")
+        Building.objects.create(code="B-T01-1", address="东路8号1幢", grid=OrgUnit.objects.get(code="T01-C01-G01"))
+        Building.objects.create(code="B-T02-1", address="西路1号", grid=OrgUnit.objects.get(code="T02-C01-G01"))
+        before, audits = _snapshot(), _audits("fire_safety.unit.create").count()
+    admin, township = client_for(fire, "shangcheng_admin"), client_for(fire, "fire_township1")
+    cases = [
+        (admin, {"code": "FS-N100"}, "code", "A unit with the code FS-N100 is registered already."),
+        (admin, {"code": "has space"}, "code", "letters, digits"),
+        (admin, {"code": ""}, "code", "This field is required."),
+        (admin, {"grid": "NOPE-G99"}, "grid", "Select a valid choice."),
+        (township, {"grid": "T02-C01-G01"}, "grid", "Select a valid choice."),
+        (township, {"building": "B-T02-1"}, "building", "There is no building with the code B-T02-1."),
+        (admin, {"building": "NO-SUCH"}, "building", "There is no building with the code NO-SUCH."),
+        (admin, {"latitude": "91"}, "latitude", "less than or equal to 90"),
+        (admin, {"longitude": "east"}, "longitude", "Enter a number."),
+        (admin, {"longitude": ""}, "latitude", "Give both latitude and longitude, or neither."),
+        (admin, {"kind": "castle"}, "kind", "Select a valid choice."),
+        (admin, {"contact_phone": "call me"}, "contact_phone", "A phone number is digits, spaces, + or -."),
+        (admin, {"name": "x" * 101}, "name", "at most 100 characters"),
+    ]
+    for client, bad, field, message in cases:
+        answer = client.post("/p/fire_safety/units/new/", dict(UNIT, **bad))
+        page = answer.content.decode()
+        assert answer.status_code == 400, bad
+        assert f'data-error-for="{field}"' in page and message.replace("'", "&#x27;") in page, (bad, page[:3000])
+    # A NUL character is refused before any view, as everywhere on the platform (the security
+    # middleware: 400, nothing changed, in the user's language), posted as a form or multipart;
+    # the action refuses it too when called directly.
+    for bad in [{"name": "城东\x00旅馆"}, {"address": "\x00"}, {"code": "FS\x00N"}]:
+        answer = admin.post("/p/fire_safety/units/new/", dict(UNIT, **bad))
+        assert answer.status_code == 400 and "NUL character (U+0000)" in answer.content.decode(), bad
+        answer = admin.post("/p/fire_safety/units/new/", urlencode(dict(UNIT, **bad)),
+                            content_type="application/x-www-form-urlencoded")
+        assert answer.status_code == 400
+    chinese = client_for(fire, "shangcheng_admin")
+    chinese.defaults.pop("HTTP_ACCEPT_LANGUAGE")
+    answer = chinese.post("/p/fire_safety/units/new/", dict(UNIT, name="城东\x00旅馆"))
+    assert answer.status_code == 400 and "空字符（U+0000）" in answer.content.decode()
+    with tenant_context(fire.shangcheng):
+        from civicgrid.plugins.builtin.fire_safety import actions
+
+        with pytest.raises(ValidationError) as refused:
+            actions.save_unit(staff=staff("shangcheng_admin"), values=dict(UNIT, name="城东\x00旅馆", grid="T01-C01-G01"))
+        assert "name" in refused.value.message_dict
+        assert _snapshot() == before and _audits("fire_safety.unit.create").count() == audits
+    # A building in the township's own grid is taken.
+    assert township.post("/p/fire_safety/units/new/", dict(UNIT, code="FS-N101", building="B-T01-1")).status_code == 302
+    with tenant_context(fire.shangcheng):
+        assert RiskUnit.objects.get(code="FS-N101").building.code == "B-T01-1"
+
+
+def test_editing_a_unit_by_role_scope_and_tenant(fire):
+    with tenant_context(fire.shangcheng):
+        _community_operator()
+        unit = make_unit("FS-E001")
+        make_unit("FS-E002")
+        before = _snapshot()
+    url = f"/p/fire_safety/units/{unit.pk}/edit/"
+    changed = dict(UNIT, code="FS-E001", name="改名后的单位", address="新地址9号")
+    for username, host in [("fire_auditor", SHANGCHENG), ("shangcheng_gridworker", SHANGCHENG),
+                           ("fire_handler", SHANGCHENG), ("fire_township2", SHANGCHENG),
+                           ("fire_community2", SHANGCHENG), ("yuhang_operator", YUHANG)]:
+        client = client_for(fire, username, host)
+        assert client.get(url).status_code == 404, username
+        assert client.post(url, changed).status_code == 404, username
+    assert client_for(fire, "yuhang_operator", YUHANG).post("/p/fire_safety/units/999999/edit/", changed).status_code == 404
+    assert f'href="{url}"' not in client_for(fire, "fire_auditor").get(f"/p/fire_safety/units/{unit.pk}/").content.decode()
+    with tenant_context(fire.shangcheng):
+        assert _snapshot() == before and not _audits("fire_safety.unit.update").exists()
+    township = client_for(fire, "fire_township1")
+    page = township.get(f"/p/fire_safety/units/{unit.pk}/").content.decode()
+    assert f'href="{url}"' in page
+    form = township.get(url).content.decode()
+    assert 'value="FS-E001"' in form and "checked" in form
+    # Bad input: 400, nothing changes (a code another unit holds, a grid out of the township).
+    for bad, field in [({"code": "FS-E002"}, "code"), ({"grid": "T02-C01-G01"}, "grid"),
+                       ({"latitude": "30.1", "longitude": "500"}, "longitude"), ({"name": "\x00"}, None)]:
+        answer = township.post(url, dict(changed, **bad))
+        assert answer.status_code == 400, bad
+        assert (f'data-error-for="{field}"' if field else "NUL character (U+0000)") in answer.content.decode(), bad
+    with tenant_context(fire.shangcheng):
+        assert _snapshot() == before and not _audits("fire_safety.unit.update").exists()
+    assert township.post(url, changed).status_code == 302
+    with tenant_context(fire.shangcheng):
+        unit.refresh_from_db()
+        assert (unit.name, unit.address, unit.is_active) == ("改名后的单位", "新地址9号", True)
+        entry = _audits("fire_safety.unit.update").get(target_id=str(unit.pk))
+        assert entry.actor_label == "fire_township1" and set(entry.data["changed"]) == {
+            "name", "address", "kind", "latitude", "longitude", "contact_name", "contact_phone"}
+    # Retiring = unticking "in use": the unit leaves the list, its page stays; ticked again it is back.
+    admin = client_for(fire, "shangcheng_admin")
+    retired = {k: v for k, v in changed.items() if k != "is_active"}
+    assert admin.post(url, retired).status_code == 302
+    with tenant_context(fire.shangcheng):
+        assert not RiskUnit.objects.get(pk=unit.pk).is_active
+        assert _audits("fire_safety.unit.update").count() == 2
+    assert "FS-E001" not in admin.get("/p/fire_safety/units/").content.decode()
+    assert "FS-E001" in admin.get("/p/fire_safety/units/?retired=1").content.decode()
+    assert admin.get(f"/p/fire_safety/units/{unit.pk}/").status_code == 200
+    # The code may be corrected, to one no other unit holds.
+    assert client_for(fire, "shangcheng_operator").post(url, dict(changed, code="FS-E001A")).status_code == 302
+    with tenant_context(fire.shangcheng):
+        unit.refresh_from_db()
+        assert unit.code == "FS-E001A" and unit.is_active
+
+
+def test_a_failed_items_photo_by_role_scope_and_tenant(fire):
+    from civicgrid.plugins.builtin.fire_safety import actions
+    from civicgrid.plugins.builtin.fire_safety.models import ItemResult
+
+    with tenant_context(fire.shangcheng):
+        unit, other = make_unit("FS-P001"), make_unit("FS-P002")
+        data, files = answers(unit, fail=(0,))
+        inspection, _ = actions.inspect_unit(staff=staff("shangcheng_gridworker"), unit_id=unit.pk, data=data,
+                                             files=files, client_key="photo-key-0001")
+        failed = inspection.results.get(result="fail")
+        passed = inspection.results.filter(result="pass").first()
+        assert failed.photo
+    url = f"/p/fire_safety/units/{unit.pk}/photos/{failed.pk}/"
+    for username in READERS:
+        client = client_for(fire, username)
+        answer = client.get(url)
+        assert answer.status_code == 200 and answer["Content-Type"] == "image/jpeg", username
+        assert b"".join(answer.streaming_content).startswith(b"\xff\xd8")
+        assert answer["X-Content-Type-Options"] == "nosniff"
+    assert f'href="{url}"' in client_for(fire, "shangcheng_admin").get(f"/p/fire_safety/units/{unit.pk}/").content.decode()
+    for username, host in [("fire_township2", SHANGCHENG), ("fire_gridworker2", SHANGCHENG),
+                           ("fire_handler", SHANGCHENG), ("yuhang_operator", YUHANG)]:
+        assert client_for(fire, username, host).get(url).status_code == 404, username
+    assert client_for(fire, None).get(url).status_code == 302
+    admin = client_for(fire, "shangcheng_admin")
+    assert admin.get(f"/p/fire_safety/units/{other.pk}/photos/{failed.pk}/").status_code == 404  # not this unit's
+    assert admin.get(f"/p/fire_safety/units/{unit.pk}/photos/{passed.pk}/").status_code == 404  # no photo
+    assert admin.get(f"/p/fire_safety/units/{unit.pk}/photos/999999/").status_code == 404
+    with tenant_context(fire.shangcheng):
+        assert ItemResult.objects.filter(pk=failed.pk, photo=failed.photo).exists()

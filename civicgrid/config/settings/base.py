@@ -413,6 +413,12 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "PlaceKindEnum": "civicgrid.platform.registry.models.Place.Kind",
         "OrganisationKindEnum": "civicgrid.platform.registry.models.Organisation.Kind",
+        "FireUnitKindEnum": "civicgrid.plugins.builtin.fire_safety.models.UnitKind",
+        "FoodBusinessKindEnum": "civicgrid.plugins.builtin.food_safety.models.BusinessKind",
+        "SchoolKindEnum": "civicgrid.plugins.builtin.school_surroundings.models.SchoolKind",
+        "InspectionOutcomeEnum": "civicgrid.plugins.builtin.checklists.models.Outcome",
+        "OrgUnitLevelEnum": "civicgrid.platform.org.models.OrgUnit.Level",
+        "CaseSourceEnum": "civicgrid.platform.cases.models.Source",
     },
 }
 

@@ -1,6 +1,7 @@
 """How API callers prove who they are."""
 
 from django.utils.translation import gettext as _
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.authentication import BasicAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 
@@ -17,3 +18,13 @@ class PasswordOnlyBasicAuthentication(BasicAuthentication):
         if needs_second_factor(user, staff_profile_for(user)):
             raise AuthenticationFailed(_("This account signs in with a second factor; use the console."))
         return user, auth
+
+
+class PasswordOnlyBasicScheme(OpenApiAuthenticationExtension):
+    """The OpenAPI schema's name for it: HTTP Basic, as for DRF's own class."""
+
+    target_class = PasswordOnlyBasicAuthentication
+    name = "basicAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "http", "scheme": "basic"}

@@ -20,6 +20,7 @@ from rest_framework.serializers import as_serializer_error
 
 from civicgrid.platform.api.permissions import IsTenantStaff
 from civicgrid.plugins.builtin.checklists import services as checklists
+from civicgrid.plugins.builtin.checklists.models import Outcome
 
 from . import actions, selectors
 from .models import ItemResult, RiskLevel, UnitKind
@@ -38,7 +39,7 @@ class Pagination(LimitOffsetPagination):
     max_limit = 500
 
 
-class UnitOutput(serializers.Serializer):
+class FireUnitOutput(serializers.Serializer):
     id = serializers.IntegerField()
     code = serializers.CharField()
     name = serializers.CharField()
@@ -55,7 +56,7 @@ class UnitOutput(serializers.Serializer):
     risk_computed_on = serializers.DateField(allow_null=True)
 
 
-class ResultOutput(serializers.Serializer):
+class FireResultOutput(serializers.Serializer):
     item = serializers.IntegerField(source="item_id")
     item_text = serializers.CharField()
     category = serializers.CharField(source="category_code")
@@ -71,7 +72,7 @@ class ResultOutput(serializers.Serializer):
         return hazard.case.number if hazard is not None and hazard.case is not None else None
 
 
-class InspectionOutput(serializers.Serializer):
+class FireInspectionOutput(serializers.Serializer):
     id = serializers.IntegerField()
     number = serializers.CharField()
     unit = serializers.CharField(source="unit.code")
@@ -79,20 +80,20 @@ class InspectionOutput(serializers.Serializer):
     inspected_at = serializers.DateTimeField()
     latitude = serializers.DecimalField(max_digits=9, decimal_places=6, allow_null=True)
     longitude = serializers.DecimalField(max_digits=9, decimal_places=6, allow_null=True)
-    outcome = serializers.ChoiceField(choices=["passed", "failed"])
+    outcome = serializers.ChoiceField(choices=Outcome.choices)
     note = serializers.CharField()
 
 
-class InspectionDetailOutput(InspectionOutput):
-    results = ResultOutput(many=True)
+class FireInspectionDetailOutput(FireInspectionOutput):
+    results = FireResultOutput(many=True)
 
 
-class UnitDetailOutput(UnitOutput):
+class FireUnitDetailOutput(FireUnitOutput):
     open_hazards = serializers.IntegerField()
-    history = InspectionDetailOutput(many=True)
+    history = FireInspectionDetailOutput(many=True)
 
 
-class InspectionInput(serializers.Serializer):
+class FireInspectionInput(serializers.Serializer):
     """Multipart: the unit, each item's answer as ``item-<id>`` (pass, fail or na), a note as
     ``item-<id>-note``, a photo as ``item-<id>-photo`` for each failed item, the position."""
 
@@ -104,15 +105,15 @@ class InspectionInput(serializers.Serializer):
         "The phone's own key for this inspection (or send it as the Idempotency-Key header)."))
 
 
-class UnitFilters(serializers.Serializer):
+class FireUnitFilters(serializers.Serializer):
     kind = serializers.ChoiceField(choices=UnitKind.choices, required=False)
     risk = serializers.ChoiceField(choices=RiskLevel.choices, required=False)
     grid = serializers.CharField(required=False, max_length=40, help_text=_l("A grid's code."))
 
 
-class InspectionFilters(serializers.Serializer):
+class FireInspectionFilters(serializers.Serializer):
     unit = serializers.IntegerField(required=False)
-    outcome = serializers.ChoiceField(choices=["passed", "failed"], required=False)
+    outcome = serializers.ChoiceField(choices=Outcome.choices, required=False)
 
 
 class ModuleView(GenericAPIView):
@@ -135,10 +136,10 @@ def _filters(serializer_class, request) -> dict:
 class UnitListView(ModuleView):
     """The fire-risk units in the caller's area."""
 
-    @extend_schema(tags=TAGS, operation_id="fire_safety_units_list", parameters=[UnitFilters],
-                   responses=UnitOutput(many=True))
+    @extend_schema(tags=TAGS, operation_id="fire_safety_units_list", parameters=[FireUnitFilters],
+                   responses=FireUnitOutput(many=True))
     def get(self, request):
-        chosen = _filters(UnitFilters, request)
+        chosen = _filters(FireUnitFilters, request)
         units = selectors.units_for(request.staff).filter(is_active=True)
         if chosen.get("kind"):
             units = units.filter(kind=chosen["kind"])
@@ -147,20 +148,20 @@ class UnitListView(ModuleView):
         if chosen.get("grid"):
             units = units.filter(grid__code=chosen["grid"])
         page = self.paginate_queryset(units.order_by("code"))
-        return self.get_paginated_response(UnitOutput(page, many=True).data)
+        return self.get_paginated_response(FireUnitOutput(page, many=True).data)
 
 
 class UnitDetailView(ModuleView):
     """One unit with its inspection history (newest first) and its open hazards."""
 
     @extend_schema(tags=TAGS, operation_id="fire_safety_units_detail",
-                   responses={200: UnitDetailOutput, 404: NOT_FOUND})
+                   responses={200: FireUnitDetailOutput, 404: NOT_FOUND})
     def get(self, request, pk):
         unit = selectors.unit_for(request.staff, pk)
-        data = UnitOutput(unit).data
+        data = FireUnitOutput(unit).data
         history = selectors.history(unit)
         data["open_hazards"] = len(selectors.open_hazards(unit))
-        data["history"] = [dict(InspectionOutput(i).data, results=ResultOutput(i.answers, many=True).data)
+        data["history"] = [dict(FireInspectionOutput(i).data, results=FireResultOutput(i.answers, many=True).data)
                            for i in history]
         return Response(data)
 
@@ -171,23 +172,23 @@ class InspectionListView(ModuleView):
 
     parser_classes = [MultiPartParser, FormParser, JSONParser]
 
-    @extend_schema(tags=TAGS, operation_id="fire_safety_inspections_list", parameters=[InspectionFilters],
-                   responses=InspectionOutput(many=True))
+    @extend_schema(tags=TAGS, operation_id="fire_safety_inspections_list", parameters=[FireInspectionFilters],
+                   responses=FireInspectionOutput(many=True))
     def get(self, request):
-        chosen = _filters(InspectionFilters, request)
+        chosen = _filters(FireInspectionFilters, request)
         rows = selectors.inspections_for(request.staff)
         if chosen.get("unit"):
             rows = rows.filter(unit_id=chosen["unit"])
         if chosen.get("outcome"):
             rows = rows.filter(outcome=chosen["outcome"])
         page = self.paginate_queryset(rows.order_by("-inspected_at", "-id"))
-        return self.get_paginated_response(InspectionOutput(page, many=True).data)
+        return self.get_paginated_response(FireInspectionOutput(page, many=True).data)
 
     @extend_schema(tags=TAGS, operation_id="fire_safety_inspections_create",
-                   request={"multipart/form-data": InspectionInput},
+                   request={"multipart/form-data": FireInspectionInput},
                    parameters=[OpenApiParameter("Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER,
                                                 description=_l("The phone's key for this inspection."))],
-                   responses={201: InspectionDetailOutput, 200: InspectionDetailOutput, 400: BAD_INPUT,
+                   responses={201: FireInspectionDetailOutput, 200: FireInspectionDetailOutput, 400: BAD_INPUT,
                               404: NOT_FOUND})
     def post(self, request):
         if request.staff.role not in selectors.INSPECTOR_ROLES:
@@ -201,7 +202,7 @@ class InspectionListView(ModuleView):
         inspection, created = actions.inspect_unit(staff=request.staff, unit_id=unit_id, data=request.data,
                                                    files=request.FILES, client_key=key)
         results = list(inspection.results.select_related("hazard", "hazard__case").order_by("id"))
-        data = dict(InspectionOutput(inspection).data, results=ResultOutput(results, many=True).data)
+        data = dict(FireInspectionOutput(inspection).data, results=FireResultOutput(results, many=True).data)
         return Response(data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 

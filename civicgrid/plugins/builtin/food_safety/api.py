@@ -73,13 +73,13 @@ class FoodAPIView(GenericAPIView):
 # --- serializers ---------------------------------------------------------------------------
 
 
-class LicenceOutput(serializers.Serializer):
+class FoodLicenceOutput(serializers.Serializer):
     number = serializers.CharField()
     issued_on = serializers.DateField()
     expires_on = serializers.DateField()
 
 
-class BusinessOutput(serializers.Serializer):
+class FoodBusinessOutput(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
     kind = serializers.ChoiceField(choices=BusinessKind.choices)
@@ -91,13 +91,13 @@ class BusinessOutput(serializers.Serializer):
     licence = serializers.SerializerMethodField()
     licence_status = serializers.CharField(help_text=_l('"valid", "expiring" (within 30 days), "expired" or "" (none)'))
 
-    @extend_schema_field(LicenceOutput(allow_null=True))
+    @extend_schema_field(FoodLicenceOutput(allow_null=True))
     def get_licence(self, business) -> dict | None:
         licence = getattr(business, "licence", None)
-        return LicenceOutput(licence).data if licence is not None else None
+        return FoodLicenceOutput(licence).data if licence is not None else None
 
 
-class BusinessDetailOutput(BusinessOutput):
+class FoodBusinessDetailOutput(FoodBusinessOutput):
     operator_name = serializers.CharField()
     operator_phone = serializers.CharField()
     cases = serializers.SerializerMethodField()
@@ -107,14 +107,14 @@ class BusinessDetailOutput(BusinessOutput):
                 for case in self.context["cases"]]
 
 
-class BusinessFilters(serializers.Serializer):
+class FoodBusinessFilters(serializers.Serializer):
     kind = serializers.ChoiceField(choices=BusinessKind.choices, required=False)
     grid = serializers.CharField(required=False, max_length=40, help_text=_l("A grid's or an area's code."))
     status = serializers.ChoiceField(choices=LicenceStatus.choices, required=False)
     q = serializers.CharField(required=False, max_length=100)
 
 
-class ComplaintInput(serializers.Serializer):
+class FoodComplaintInput(serializers.Serializer):
     business = serializers.IntegerField()
     description = serializers.CharField(max_length=4000)
     source = serializers.ChoiceField(choices=[(s.value, s.label) for s in actions.COMPLAINT_SOURCES])
@@ -123,7 +123,7 @@ class ComplaintInput(serializers.Serializer):
     reporter_phone = serializers.CharField(max_length=20, required=False, default="")
 
 
-class CaseCreated(serializers.Serializer):
+class FoodCaseCreated(serializers.Serializer):
     id = serializers.IntegerField()
     number = serializers.CharField()
     status = serializers.CharField()
@@ -137,10 +137,10 @@ class CaseCreated(serializers.Serializer):
 class BusinessListView(FoodAPIView):
     """Food businesses the caller may see, by name; filter by kind, grid (or area) and licence status."""
 
-    @extend_schema(tags=TAGS, operation_id="food_businesses_list", parameters=[BusinessFilters],
-                   responses={200: BusinessOutput(many=True), 400: BAD_INPUT})
+    @extend_schema(tags=TAGS, operation_id="food_businesses_list", parameters=[FoodBusinessFilters],
+                   responses={200: FoodBusinessOutput(many=True), 400: BAD_INPUT})
     def get(self, request):
-        filters = self.valid_input(BusinessFilters, dict(request.query_params.items()))
+        filters = self.valid_input(FoodBusinessFilters, dict(request.query_params.items()))
         grid = None
         if filters.get("grid"):
             grid = OrgUnit.objects.filter(code=filters["grid"]).first()
@@ -151,18 +151,18 @@ class BusinessListView(FoodAPIView):
                                         grid=grid, status=filters.get("status", ""), q=filters.get("q", ""),
                                         today=today)
         page = self.paginate_queryset(selectors.with_licence_status(businesses, today).order_by("name", "pk"))
-        return self.get_paginated_response(BusinessOutput(page, many=True).data)
+        return self.get_paginated_response(FoodBusinessOutput(page, many=True).data)
 
 
 class BusinessDetailView(FoodAPIView):
     """One business with its licence and the cases about it the caller may see."""
 
     @extend_schema(tags=TAGS, operation_id="food_businesses_retrieve",
-                   responses={200: BusinessDetailOutput, 404: NOT_FOUND})
+                   responses={200: FoodBusinessDetailOutput, 404: NOT_FOUND})
     def get(self, request, pk):
         business = selectors.business_for(self.staff, pk)
         cases = selectors.visible_cases(self.staff, business)
-        return Response(BusinessDetailOutput(business, context={"cases": cases}).data)
+        return Response(FoodBusinessDetailOutput(business, context={"cases": cases}).data)
 
 
 class ComplaintCreateView(FoodAPIView):
@@ -171,16 +171,16 @@ class ComplaintCreateView(FoodAPIView):
 
     permission_classes = [MayComplain]
 
-    @extend_schema(tags=TAGS, operation_id="food_complaints_create", request=ComplaintInput,
-                   responses={201: CaseCreated, 200: CaseCreated, 400: BAD_INPUT, 404: NOT_FOUND})
+    @extend_schema(tags=TAGS, operation_id="food_complaints_create", request=FoodComplaintInput,
+                   responses={201: FoodCaseCreated, 200: FoodCaseCreated, 400: BAD_INPUT, 404: NOT_FOUND})
     def post(self, request):
-        data = self.valid_input(ComplaintInput)
+        data = self.valid_input(FoodComplaintInput)
         key = (request.headers.get("Idempotency-Key") or "").strip()
         if len(key) > 64:
             raise ValidationError({"client_key": [_l("The key is longer than 64 characters.")]})
         case = actions.file_complaint(staff=self.staff, business_id=data.pop("business"), client_key=key, **data)
         replayed = bool(getattr(case, "replayed", False))
-        return Response(CaseCreated(case).data, status=status.HTTP_200_OK if replayed else status.HTTP_201_CREATED)
+        return Response(FoodCaseCreated(case).data, status=status.HTTP_200_OK if replayed else status.HTTP_201_CREATED)
 
 
 # --- checklists and inspections ------------------------------------------------------------------
@@ -193,7 +193,7 @@ class MayInspect(IsTenantStaff):
         return super().allowed(request) and selectors.may_inspect(request._request.staff)
 
 
-class CheckItemOutput(serializers.Serializer):
+class FoodCheckItemOutput(serializers.Serializer):
     id = serializers.IntegerField()
     field = serializers.SerializerMethodField(help_text=_l("The answer's field name: pass, fail or na."))
     text = serializers.CharField()
@@ -203,7 +203,7 @@ class CheckItemOutput(serializers.Serializer):
         return services.field_name(item)
 
 
-class ResultOutput(serializers.Serializer):
+class FoodResultOutput(serializers.Serializer):
     item = serializers.IntegerField(source="item_id")
     text = serializers.CharField(source="item_text")
     result = serializers.CharField()
@@ -227,7 +227,7 @@ class ResultOutput(serializers.Serializer):
         return finding.status if finding is not None else None
 
 
-class InspectionOutput(serializers.Serializer):
+class FoodInspectionOutput(serializers.Serializer):
     id = serializers.IntegerField()
     number = serializers.CharField()
     business = serializers.IntegerField(source="business_id")
@@ -240,20 +240,20 @@ class InspectionOutput(serializers.Serializer):
     note = serializers.CharField()
 
 
-class InspectionDetailOutput(InspectionOutput):
+class FoodInspectionDetailOutput(FoodInspectionOutput):
     results = serializers.SerializerMethodField()
 
-    @extend_schema_field(ResultOutput(many=True))
+    @extend_schema_field(FoodResultOutput(many=True))
     def get_results(self, inspection):
-        return ResultOutput(selectors.results_of(inspection), many=True).data
+        return FoodResultOutput(selectors.results_of(inspection), many=True).data
 
 
-class InspectionFilters(serializers.Serializer):
+class FoodInspectionFilters(serializers.Serializer):
     business = serializers.IntegerField(required=False)
     outcome = serializers.ChoiceField(choices=Outcome.choices, required=False)
 
 
-class InspectionUpload(serializers.Serializer):
+class FoodInspectionUpload(serializers.Serializer):
     """Multipart. Besides these, every checklist item (``GET businesses/{id}/checklist/``) is
     answered as ``item-<id>`` = pass | fail | na, with an optional ``item-<id>-note`` and, for
     each failed item, a photo in ``item-<id>-photo``. Send the device's key in the
@@ -269,10 +269,10 @@ class ChecklistView(FoodAPIView):
     """The checklist asked of this business (its items depend on its kind)."""
 
     @extend_schema(tags=TAGS, operation_id="food_businesses_checklist",
-                   responses={200: CheckItemOutput(many=True), 404: NOT_FOUND})
+                   responses={200: FoodCheckItemOutput(many=True), 404: NOT_FOUND})
     def get(self, request, pk):
         business = selectors.business_for(self.staff, pk)
-        return Response(CheckItemOutput(items_for(business), many=True).data)
+        return Response(FoodCheckItemOutput(items_for(business), many=True).data)
 
 
 class InspectionListView(FoodAPIView):
@@ -281,24 +281,24 @@ class InspectionListView(FoodAPIView):
     def get_permissions(self):
         return [MayInspect()] if self.request.method == "POST" else [MayView()]
 
-    @extend_schema(tags=TAGS, operation_id="food_inspections_list", parameters=[InspectionFilters],
-                   responses={200: InspectionOutput(many=True), 400: BAD_INPUT})
+    @extend_schema(tags=TAGS, operation_id="food_inspections_list", parameters=[FoodInspectionFilters],
+                   responses={200: FoodInspectionOutput(many=True), 400: BAD_INPUT})
     def get(self, request):
-        filters = self.valid_input(InspectionFilters, dict(request.query_params.items()))
+        filters = self.valid_input(FoodInspectionFilters, dict(request.query_params.items()))
         inspections = selectors.inspections_for(self.staff).select_related("grid", "inspected_by")
         if "business" in filters:
             inspections = inspections.filter(business_id=filters["business"])
         if "outcome" in filters:
             inspections = inspections.filter(outcome=filters["outcome"])
         page = self.paginate_queryset(inspections.order_by("-inspected_at", "-pk"))
-        return self.get_paginated_response(InspectionOutput(page, many=True).data)
+        return self.get_paginated_response(FoodInspectionOutput(page, many=True).data)
 
     @extend_schema(tags=TAGS, operation_id="food_inspections_create",
-                   request={"multipart/form-data": InspectionUpload},
+                   request={"multipart/form-data": FoodInspectionUpload},
                    parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=True,
                                                 description=_l("The device's key for this inspection (8 to 64 "
                                                                "letters, digits, - or _)."))],
-                   responses={201: InspectionDetailOutput, 200: InspectionDetailOutput, 400: BAD_INPUT,
+                   responses={201: FoodInspectionDetailOutput, 200: FoodInspectionDetailOutput, 400: BAD_INPUT,
                               404: NOT_FOUND})
     def post(self, request):
         key = services.check_key(services.client_key(request, request.data))
@@ -309,7 +309,7 @@ class InspectionListView(FoodAPIView):
         inspection, created = actions.inspect_business(staff=self.staff, business_id=business_id, data=request.data,
                                                        files=request.FILES, client_key=key)
         inspection = selectors.inspection_for(self.staff, inspection.pk)
-        return Response(InspectionDetailOutput(inspection).data,
+        return Response(FoodInspectionDetailOutput(inspection).data,
                         status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
@@ -317,6 +317,6 @@ class InspectionDetailView(FoodAPIView):
     """One inspection with its answers, and for each failed item its finding and case."""
 
     @extend_schema(tags=TAGS, operation_id="food_inspections_retrieve",
-                   responses={200: InspectionDetailOutput, 404: NOT_FOUND})
+                   responses={200: FoodInspectionDetailOutput, 404: NOT_FOUND})
     def get(self, request, pk):
-        return Response(InspectionDetailOutput(selectors.inspection_for(self.staff, pk)).data)
+        return Response(FoodInspectionDetailOutput(selectors.inspection_for(self.staff, pk)).data)

@@ -58,7 +58,7 @@ class SchoolOutput(serializers.Serializer):
                                         % {"low": MIN_RADIUS_M, "high": MAX_RADIUS_M})
 
 
-class ZonePlaceOutput(serializers.Serializer):
+class SchoolZonePlaceOutput(serializers.Serializer):
     id = serializers.IntegerField(source="pk")
     name = serializers.CharField()
     kind = serializers.CharField()
@@ -70,7 +70,7 @@ class ZonePlaceOutput(serializers.Serializer):
     is_key_place = serializers.BooleanField()
 
 
-class ZoneHazardOutput(serializers.Serializer):
+class SchoolZoneHazardOutput(serializers.Serializer):
     id = serializers.IntegerField(source="pk")
     number = serializers.CharField()
     title = serializers.CharField()
@@ -83,17 +83,17 @@ class ZoneHazardOutput(serializers.Serializer):
     raised = serializers.BooleanField(help_text=_l("Raised one urgency level because it lies in this zone."))
 
 
-class ZoneOutput(serializers.Serializer):
+class SchoolZoneOutput(serializers.Serializer):
     radius_m = serializers.IntegerField()
-    places = ZonePlaceOutput(many=True)
-    hazards = ZoneHazardOutput(many=True)
+    places = SchoolZonePlaceOutput(many=True)
+    hazards = SchoolZoneHazardOutput(many=True)
 
 
 class SchoolDetailOutput(SchoolOutput):
-    zone = ZoneOutput()
+    zone = SchoolZoneOutput()
 
 
-class CheckInInput(serializers.Serializer):
+class SchoolCheckInInput(serializers.Serializer):
     slot = serializers.IntegerField(help_text=_l("The rota slot checked in for."))
     latitude = serializers.FloatField(min_value=-90, max_value=90, help_text=_l("The phone's position (GPS)."))
     longitude = serializers.FloatField(min_value=-180, max_value=180)
@@ -104,7 +104,7 @@ class CheckInInput(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, max_length=300)
 
 
-class CheckInOutput(serializers.Serializer):
+class SchoolCheckInOutput(serializers.Serializer):
     id = serializers.IntegerField()
     slot = serializers.IntegerField(source="slot_id")
     school = serializers.CharField(source="slot.school.code")
@@ -118,12 +118,12 @@ class CheckInOutput(serializers.Serializer):
     note = serializers.CharField()
 
 
-class RefusedOutput(serializers.Serializer):
+class SchoolRefusedOutput(serializers.Serializer):
     refused = serializers.ChoiceField(choices=["outside_zone", "outside_slot", "not_today"])
     detail = serializers.CharField()
 
 
-class CheckInFilters(serializers.Serializer):
+class SchoolCheckInFilters(serializers.Serializer):
     day = serializers.DateField(required=False, help_text=_l("Only this day's check-ins."))
     school = serializers.CharField(required=False, max_length=40, help_text=_l("Only this school's (its code)."))
 
@@ -157,7 +157,7 @@ class SchoolDetailView(ModuleView):
         school = selectors.school_for(request.staff, pk)
         zone = selectors.zone_contents(school, staff=request.staff)
         data = SchoolOutput(school).data
-        data["zone"] = ZoneOutput(zone).data
+        data["zone"] = SchoolZoneOutput(zone).data
         return Response(data)
 
 
@@ -168,10 +168,10 @@ class CheckInListView(ModuleView):
 
     permission_classes = [CanPatrolOrView]
 
-    @extend_schema(tags=TAGS, operation_id="school_surroundings_checkins_list", parameters=[CheckInFilters],
-                   responses=CheckInOutput(many=True))
+    @extend_schema(tags=TAGS, operation_id="school_surroundings_checkins_list", parameters=[SchoolCheckInFilters],
+                   responses=SchoolCheckInOutput(many=True))
     def get(self, request):
-        filters = CheckInFilters(data=dict(request.query_params.items()))
+        filters = SchoolCheckInFilters(data=dict(request.query_params.items()))
         filters.is_valid(raise_exception=True)
         rows = selectors.checkins_for(request.staff)
         if filters.validated_data.get("day"):
@@ -179,20 +179,20 @@ class CheckInListView(ModuleView):
         if filters.validated_data.get("school"):
             rows = rows.filter(slot__school__code=filters.validated_data["school"])
         page = self.paginate_queryset(rows.order_by("-checked_at", "-pk"))
-        return self.get_paginated_response(CheckInOutput(page, many=True).data)
+        return self.get_paginated_response(SchoolCheckInOutput(page, many=True).data)
 
-    @extend_schema(tags=TAGS, operation_id="school_surroundings_checkins_create", request=CheckInInput,
+    @extend_schema(tags=TAGS, operation_id="school_surroundings_checkins_create", request=SchoolCheckInInput,
                    parameters=[OpenApiParameter("Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER,
                                                 description=_l("The phone's key for this check-in."))],
-                   responses={201: CheckInOutput, 200: CheckInOutput, 400: OpenApiResponse(
-                       RefusedOutput, description=_l("Outside the zone or the slot (or bad input, by field).")),
+                   responses={201: SchoolCheckInOutput, 200: SchoolCheckInOutput, 400: OpenApiResponse(
+                       SchoolRefusedOutput, description=_l("Outside the zone or the slot (or bad input, by field).")),
                        404: NOT_FOUND})
     def post(self, request):
         if request.staff.role not in selectors.PATROL_ROLES:
             from rest_framework.exceptions import NotFound
 
             raise NotFound
-        data = CheckInInput(data=request.data)
+        data = SchoolCheckInInput(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
         key = request.headers.get("Idempotency-Key", "") or values.get("device_key", "")
@@ -202,7 +202,7 @@ class CheckInListView(ModuleView):
                                              checked_at=values.get("checked_at"), note=values.get("note", ""))
         except actions.CheckInRefused as refused:
             return Response({"refused": refused.code, "detail": refused.reason}, status=status.HTTP_400_BAD_REQUEST)
-        return Response(CheckInOutput(item).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+        return Response(SchoolCheckInOutput(item).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
 urlpatterns = [

@@ -21,7 +21,8 @@ Timed:
 
 * risk       -- ``fire_safety.risk.recompute_risk_levels()`` over every unit (three runs)
 * reminders  -- ``food_safety.reminders.remind_expiring_licences()``: the first run (makes
-                the reminders and their notifications), then a second (finds none)
+                the reminders and their notifications), a second (finds none), and one five
+                years on, when every licence is due (the worst day)
 * zone       -- ``school_surroundings.selectors.zone_contents(school)`` for the 100
                 schools in turn, BENCH_RUNS (default 300) times after a round of warm-up
 
@@ -236,6 +237,8 @@ def run() -> None:
         print(f"  risk levels now: {levels}")
         timed("licence reminders, 1st", lambda: remind_expiring_licences(today=today))
         timed("licence reminders, 2nd", lambda: remind_expiring_licences(today=today))
+        # Five years on, every licence is expired and due its reminder: the job's worst day.
+        timed("licence reminders, all due", lambda: remind_expiring_licences(today=today + timedelta(days=1900)))
 
         for school in schools:  # warm-up: one round
             zone_contents(school)

@@ -55,7 +55,9 @@ def field_name(item, suffix: str = "") -> str:
 
 
 def client_key(request, data=None) -> str:
-    """The device's key: the ``Idempotency-Key`` header, else a ``client_key`` field ("" when none)."""
+    """The device's key: the ``Idempotency-Key`` header (the phone's script), else the form's
+    ``client_key`` field (the hidden key the phone form carries from ``form_rows``, so a plain
+    POST sent twice is one inspection); "" when neither."""
     key = (request.headers.get("Idempotency-Key") or "").strip()
     if not key:
         source = data if data is not None else request.POST
@@ -112,10 +114,20 @@ def read_location(data, *, required: bool = True) -> tuple[Decimal | None, Decim
     return latitude, longitude
 
 
+# Sent only by the phone form as shown without its script (the field is made visible there and
+# taken away by the script): the phone cannot add its position then, so a position the person
+# typed is taken and none is allowed. With the script the position comes from the phone (GPS)
+# and stays required.
+WITHOUT_SCRIPT = "without_script"
+
+
 def read_submission(items: Iterable, data, files, *, location_required: bool = True) -> Submission:
     """Every item answered, a photo for each failed one (checked and re-encoded), a valid
-    position, no NUL bytes; else one ValidationError naming every problem by field."""
+    position (optional when the form says it was sent ``without_script``), no NUL bytes; else
+    one ValidationError naming every problem by field."""
     items = list(items)
+    if str(data.get(WITHOUT_SCRIPT) or "") == "1":
+        location_required = False
     errors: dict[str, list[str]] = {}
     if not items:
         errors["__all__"] = [_("This checklist has no items.")]
@@ -198,11 +210,31 @@ def photo_upload(answer: ItemAnswer) -> ContentFile | None:
     return ContentFile(answer.photo.data, name=f"photo{answer.photo.extension}")
 
 
-def form_rows(items: Iterable, data=None, errors: dict | None = None) -> list[dict]:
+class FormRows(list):
+    """The rows of ``form_rows``, with what the form needs once: ``client_key`` (the hidden key
+    of a form sent without script) and the ``latitude``/``longitude`` sent before."""
+
+    client_key: str = ""
+    latitude: str = ""
+    longitude: str = ""
+
+
+def new_form_key(data=None) -> str:
+    """The key a phone form carries: the one it was sent with when it is shown again (nothing
+    was stored then, and the same inspection sent again stays one), else a new UUID."""
+    sent = str((data or {}).get("client_key") or "").strip()
+    return sent if CLIENT_KEY.fullmatch(sent) else str(uuid.uuid4())
+
+
+def form_rows(items: Iterable, data=None, errors: dict | None = None) -> FormRows:
     """What the phone form's template needs per item: its field names, the answer given and
-    the problems found (the form is shown again with them when sent without script)."""
+    the problems found (the form is shown again with them when sent without script); and, on
+    the list, the form's ``client_key`` made now and the position sent before."""
     data, errors = data or {}, errors or {}
-    rows = []
+    rows = FormRows()
+    rows.client_key = new_form_key(data)
+    rows.latitude = str(data.get("latitude") or "").strip()[:20]
+    rows.longitude = str(data.get("longitude") or "").strip()[:20]
     for item in items:
         name = field_name(item)
         rows.append({

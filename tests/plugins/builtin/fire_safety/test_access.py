@@ -4,6 +4,7 @@ its data intact when switched off and on again; the import target."""
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlencode
 
 import pytest
@@ -13,9 +14,10 @@ from django_tenants.utils import tenant_context
 
 from civicgrid.plugins import actions as plugin_actions
 from civicgrid.plugins.builtin.fire_safety import imports
-from civicgrid.plugins.builtin.fire_safety.models import CheckItem, Inspection, RiskUnit
+from civicgrid.plugins.builtin.fire_safety.models import CheckItem, Hazard, Inspection, RiskUnit
 from civicgrid.plugins.builtin.fire_safety.selectors import checklist
 from civicgrid.plugins.manager import tenant_hooks
+from civicgrid.plugins.models import UsageRecord
 from civicgrid.plugins.tasks import run_plugin_jobs
 
 from .conftest import SHANGCHENG, YUHANG, answers, client_for, make_unit, staff, switch_on
@@ -93,10 +95,19 @@ def test_every_page_by_role_and_tenant(fire):
     assert client_for(fire, "yuhang_operator", YUHANG).get("/p/fire_safety/m/").status_code == 404
     with tenant_context(fire.shangcheng):
         assert not Inspection.objects.filter(unit=unit).exists()
-    # Without the script the form posts to its page; with it, JSON with the key.
-    refused = phone.post(f"/p/fire_safety/m/units/{unit.pk}/", {k: v for k, v in data.items() if k != "latitude"})
-    assert refused.status_code == 400 and b"data-field=\"location\" class=\"invalid\"" in refused.content
-    assert phone.post(f"/p/fire_safety/m/units/{unit.pk}/", data).status_code == 302
+    # Without the script the form posts to its page what such a browser has: the hidden key and
+    # the mark of a page without script, the position typed or left out; with it, JSON with the key.
+    page = phone.get(f"/p/fire_safety/m/units/{unit.pk}/").content.decode()
+    plain = {**_hidden_fields(page), **{k: v for k, v in data.items() if k not in ("latitude", "longitude")}}
+    assert plain["without_script"] == "1" and plain["latitude"] == plain["longitude"] == ""
+    half = phone.post(f"/p/fire_safety/m/units/{unit.pk}/", dict(plain, latitude="30.245"))
+    assert half.status_code == 400 and b"data-field=\"location\" class=\"invalid\"" in half.content
+    with tenant_context(fire.shangcheng):
+        assert not Inspection.objects.filter(unit=unit).exists()
+    assert phone.post(f"/p/fire_safety/m/units/{unit.pk}/", plain).status_code == 302
+    with tenant_context(fire.shangcheng):
+        stored = Inspection.objects.get(unit=unit)
+        assert stored.latitude is None and stored.client_key == plain["client_key"]
     with tenant_context(fire.shangcheng):
         data, files = answers(unit, fail=(0,))
     sent = phone.post(f"/p/fire_safety/m/units/{unit.pk}/send/", {**data, **files}, HTTP_IDEMPOTENCY_KEY="page-key-0002")
@@ -107,6 +118,54 @@ def test_every_page_by_role_and_tenant(fire):
     assert again.status_code == 200 and again.json()["number"] == sent.json()["number"]
     nokey = phone.post(f"/p/fire_safety/m/units/{unit.pk}/send/", data)
     assert nokey.status_code == 400 and "client_key" in nokey.json()["errors"]
+
+
+def _hidden_fields(page: str) -> dict:
+    """What a browser without script sends of the phone form besides the answers: its hidden
+    fields and the (empty) typed position."""
+    fields = {}
+    for tag in re.findall(r"<input[^>]*>", page[page.index("data-offline-form"):]):
+        name, value = re.search(r'name="([^"]+)"', tag), re.search(r'value="([^"]*)"', tag)
+        if name and ('type="hidden"' in tag or name.group(1) in ("latitude", "longitude")):
+            fields[name.group(1)] = value.group(1) if value else ""
+    return fields
+
+
+def test_a_plain_form_posted_twice_with_its_hidden_key_is_one_inspection(fire):
+    with tenant_context(fire.shangcheng):
+        unit = make_unit("FS-A009")
+        data, files = answers(unit, fail=(0,))
+    phone = client_for(fire, "shangcheng_gridworker")
+    page = phone.get(f"/p/fire_safety/m/units/{unit.pk}/").content.decode()
+    hidden = _hidden_fields(page)
+    assert re.fullmatch(r"[0-9a-f-]{36}", hidden["client_key"])
+    # Each showing of the form has its own key.
+    assert _hidden_fields(phone.get(f"/p/fire_safety/m/units/{unit.pk}/").content.decode())["client_key"] != \
+        hidden["client_key"]
+    # A double tap: the same form, typed position and all, posted twice.
+    plain = {**hidden, **data, "latitude": "30.245000", "longitude": "120.175000"}
+    for _ in range(2):
+        with tenant_context(fire.shangcheng):
+            _data, files = answers(unit, fail=(0,))
+        assert phone.post(f"/p/fire_safety/m/units/{unit.pk}/", {**plain, **files}).status_code == 302
+    with tenant_context(fire.shangcheng):
+        stored = Inspection.objects.get(unit=unit)
+        assert stored.client_key == hidden["client_key"] and str(stored.latitude) == "30.245000"
+        assert Hazard.objects.filter(unit=unit).count() == 1
+    assert UsageRecord.objects.filter(tenant=fire.shangcheng, plugin_id="fire_safety").count() == 1
+    # Refused, the form comes back with the same key: corrected and sent, still one per key.
+    fresh = _hidden_fields(phone.get(f"/p/fire_safety/m/units/{unit.pk}/").content.decode())
+    wrong = phone.post(f"/p/fire_safety/m/units/{unit.pk}/", {**fresh, **data})  # no photo of the failed item
+    assert wrong.status_code == 400
+    again = _hidden_fields(wrong.content.decode())
+    assert again["client_key"] == fresh["client_key"] and again["latitude"] == data["latitude"]
+    # Without the mark of a page without script (the script's way), the position stays required.
+    scripted = {k: v for k, v in {**hidden, **data}.items() if k not in ("without_script", "latitude", "longitude")}
+    scripted["client_key"] = "another-key-0001"
+    refused = phone.post(f"/p/fire_safety/m/units/{unit.pk}/", scripted)
+    assert refused.status_code == 400 and b"data-field=\"location\" class=\"invalid\"" in refused.content
+    with tenant_context(fire.shangcheng):
+        assert Inspection.objects.filter(unit=unit).count() == 1
 
 
 def test_every_endpoint_by_role_and_tenant(fire):

@@ -578,10 +578,18 @@ def raise_urgency(*, case_id, reason: str, acting_user=None) -> Case:
     return case
 
 
+# What the audit row and the outbox event of a step already carry.
+RESERVED_EVENT_KEYS = {"action", "actor", "target", "number", "status", "case_id", "version", "schema",
+                       "notifications", "holding_department", "department_notified", "org_path"}
+
+
 def record_verification(*, case_id, comment: str, data: dict | None = None, acting_user=None) -> Case:
     """A check of the case's problem on the ground by a module (a re-inspection found it
     rectified, or still there): on the timeline and in the audit trail, no change of status."""
     comment = _required(comment, "comment", _("Say what the check found."))
+    reserved = sorted(set(data or {}) & RESERVED_EVENT_KEYS)
+    if reserved:  # they would clash with the event's own fields in the audit row and the outbox
+        raise ValueError(f"record_verification: data may not name {', '.join(reserved)}")
     with transaction.atomic():
         case = _locked(None, case_id)
         _after(case, action="verify", from_status=case.status, actor=acting_user, comment=comment,

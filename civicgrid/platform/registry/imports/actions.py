@@ -20,7 +20,7 @@ from typing import BinaryIO
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import connection, transaction
 from django.http import Http404
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -161,6 +161,34 @@ def run_import(*, batch: ImportBatch, progress=None) -> ImportBatch:
         return batch
     if not batch.column_mapping:
         raise ValidationError(_("Map the file's columns first."), code="mapping")
+    with _claimed(batch) as ours:
+        if not ours:  # a redelivered task while the first run still works on it
+            logger.info("registry import %s is being run elsewhere", batch.pk)
+            return batch
+        batch.refresh_from_db()
+        if batch.is_finished:
+            return batch
+        return _run(batch, progress)
+
+
+@contextmanager
+def _claimed(batch: ImportBatch):
+    """One run of a batch at a time, across processes: a session lock of the database, which
+    goes with the connection of a worker that dies (its redelivered task may then run it)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(hashtext(current_schema() || ':import-batch'), %s)",
+                       [batch.pk % 2**31])
+        ours = cursor.fetchone()[0]
+    try:
+        yield ours
+    finally:
+        if ours:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(hashtext(current_schema() || ':import-batch'), %s)",
+                               [batch.pk % 2**31])
+
+
+def _run(batch: ImportBatch, progress) -> ImportBatch:
     reporter = Reporter(batch.pk, also=progress)
     batch.status, batch.started_at, batch.error = ImportBatch.Status.RUNNING, timezone.now(), ""
     batch.save(update_fields=["status", "started_at", "error"])

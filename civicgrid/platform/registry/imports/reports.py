@@ -42,7 +42,9 @@ def _residence(value):
 
 
 def _mapped_fields(batch: ImportBatch) -> list[str]:
-    return list(dict.fromkeys(batch.column_mapping.values()))
+    """The mapped fields in the target's order (the mapping is stored as JSONB, which keeps no order)."""
+    mapped = set(batch.column_mapping.values())
+    return [name for name, _label in targets.fields(batch.target) if name in mapped]
 
 
 def describe_differences(differences: dict | None, labels: dict | None = None) -> str:

@@ -24,10 +24,17 @@ def batches_for(staff: StaffProfile | None) -> QuerySet[ImportBatch]:
 
 
 def access_batch(staff: StaffProfile | None, pk) -> ImportBatch:
+    """A batch of this tenant the member may open; one that fills the registry of a module
+    switched off here is not found, like the module's own pages."""
+    from .targets import plugin_targets
+
     try:
-        return batches_for(staff).get(pk=pk)
+        batch = batches_for(staff).get(pk=pk)
     except (ImportBatch.DoesNotExist, ValueError, TypeError) as exc:
         raise Http404 from exc
+    if batch.target != PERSONS and batch.target not in plugin_targets():
+        raise Http404
+    return batch
 
 
 def source_departments() -> QuerySet[Department]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Case as CaseWhen
 from django.db.models import CharField, Count, Q, QuerySet, Value, When
 from django.http import Http404
@@ -12,6 +13,7 @@ from django.utils import timezone
 
 from civicgrid.platform.accounts.staff.models import StaffRole as R
 from civicgrid.platform.cases.models import OPEN_STATUSES, Case
+from civicgrid.platform.org.selectors import unit_subtree_filter
 
 from .categories import DEPARTMENT
 from .models import EXPIRING_DAYS, BusinessChange, FoodBusiness, FoodCase, LicenceStatus, Reminder
@@ -56,10 +58,18 @@ def businesses_for(staff) -> QuerySet:
     supervision, their area's for township, community and grid staff; none for anyone else."""
     if not may_view(staff):
         return FoodBusiness.objects.none()
-    businesses = FoodBusiness.objects.all()
-    if staff.scope_org_unit_id is not None:
-        businesses = businesses.filter(grid__path__startswith=staff.scope_org_unit.path)
-    return businesses
+    area = area_filter(staff, "grid")
+    return FoodBusiness.objects.all() if area is None else FoodBusiness.objects.filter(area)
+
+
+def area_filter(staff, field: str) -> Q | None:
+    """Where ``staff`` may look, on an org-unit relation: None for the whole county (county-wide
+    roles, and market supervision at county level), else their subtree; nothing for a member
+    whose scope is missing (deny by default)."""
+    if staff.role == R.DEPARTMENT_HANDLER:
+        township = staff.scope_department.township if is_market_supervision(staff) else None
+        return None if township is None else Q(**{f"{field}__path__startswith": township.path})
+    return unit_subtree_filter(staff, field)
 
 
 def status_expression(today: date):
@@ -135,6 +145,19 @@ class HistoryEntry:
     url: str = ""
 
 
+def field_label(name: str) -> str:
+    """A changed field's name as people read it ("licence_expires_on" → 有效期至)."""
+    from .models import Licence
+
+    for model, prefix in ((Licence, "licence_"), (FoodBusiness, "")):
+        if name.startswith(prefix):
+            try:
+                return str(model._meta.get_field(name[len(prefix):]).verbose_name)
+            except FieldDoesNotExist:
+                continue
+    return name
+
+
 def history(staff, business, *, limit: int = 100) -> list[HistoryEntry]:
     """What happened to the business, newest first: its changes, reminders, inspections and cases."""
     from django.utils.translation import gettext as _
@@ -143,7 +166,7 @@ def history(staff, business, *, limit: int = 100) -> list[HistoryEntry]:
     labels = {"create": _("Registered"), "update": _("Edited"), "import": _("Imported")}
     for change in BusinessChange.objects.filter(business=business).select_related("actor")[:limit]:
         what = labels.get(change.action, change.action)
-        fields = ", ".join(change.fields) if change.fields else ""
+        fields = ", ".join(field_label(name) for name in change.fields or ())
         who = change.actor.get_username() if change.actor else _("system")
         entries.append(HistoryEntry(change.at, change.action, f"{what} ({who}){': ' + fields if fields else ''}"))
     for reminder in Reminder.objects.filter(licence__business=business)[:limit]:
@@ -203,10 +226,8 @@ def inspections_for(staff) -> QuerySet:
 
     if not may_view(staff):
         return Inspection.objects.none()
-    inspections = Inspection.objects.all()
-    if staff.scope_org_unit_id is not None:
-        inspections = inspections.filter(business__grid__path__startswith=staff.scope_org_unit.path)
-    return inspections
+    area = area_filter(staff, "business__grid")
+    return Inspection.objects.all() if area is None else Inspection.objects.filter(area)
 
 
 def inspection_for(staff, pk):

@@ -70,7 +70,7 @@ def clean_school(values: dict, *, current: School | None = None) -> dict:
             errors[name] = _("At most %(n)d characters.") % {"n": limit}
     for name in ("code", "name", "address"):
         if name in clean and not clean[name]:
-            errors[name] = _("This field is required.")
+            errors[name] = _("Fill this in.")
     if "code" in clean and clean["code"] and School.objects.filter(code=clean["code"]).exclude(
             pk=getattr(current, "pk", None)).exists():
         errors["code"] = _("A school with the code %(code)s already exists.") % {"code": clean["code"]}
@@ -116,7 +116,7 @@ def create_school(*, staff: StaffProfile | None, source: str = "console", **valu
     _editor(staff, selectors.SCHOOL_EDIT_ROLES)
     missing = [n for n in ("code", "name", "kind", "address", "grid", "latitude", "longitude") if n not in values]
     if missing:
-        raise ValidationError({n: _("This field is required.") for n in missing})
+        raise ValidationError({n: _("Fill this in.") for n in missing})
     clean = clean_school({k: v for k, v in values.items() if k in SCHOOL_FIELDS})
     with transaction.atomic():
         school = School.objects.create(source=source, **clean)

@@ -138,6 +138,34 @@ def test_a_target_of_a_plugin_switched_off_here_cannot_be_imported(enabled, tmp_
         batch = actions.run_import(batch=ImportBatch.objects.get(pk=batch.pk))
         assert batch.status == ImportBatch.Status.FAILED and "not switched on" in batch.error
         assert not hydrants().exists()
+    client = Client(HTTP_HOST="shangcheng.localhost", HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(enabled.user("shangcheng_admin"))
+    for url in (f"/registry/imports/{batch.pk}/", f"/registry/imports/{batch.pk}/progress/",
+                f"/registry/imports/{batch.pk}/report.csv"):
+        assert client.get(url).status_code == 404, url  # like the module's own pages
+    assert client.get("/registry/imports/").status_code == 200
+
+
+def test_a_batch_being_run_elsewhere_is_not_run_twice(enabled, tmp_path):
+    """A redelivered task finds the batch's lock held by the first run (another connection)."""
+    import psycopg
+    from django.db import connection
+
+    path = write(tmp_path, "h.csv", csv_bytes(ROWS, header=HEADER))
+    with tenant_context(enabled.shangcheng):
+        admin = staff("shangcheng_admin")
+        batch = actions.open_batch(staff=admin, department_code="D-FIRE", file_name="h.csv", path=str(path),
+                                   target=TARGET)
+        actions.map_columns(staff=admin, batch=batch, column_mapping={"编号": "code", "所在道路": "street",
+                                                                      "网格编码": "grid"})
+        settings = connection.settings_dict
+        with psycopg.connect(dbname=settings["NAME"], user=settings["USER"], host=settings["HOST"],
+                             port=settings["PORT"] or 5432, autocommit=True) as first_run:
+            first_run.execute("SELECT pg_advisory_lock(hashtext('shangcheng:import-batch'), %s)", [batch.pk])
+            again = actions.run_import(batch=ImportBatch.objects.get(pk=batch.pk))
+            assert again.status == ImportBatch.Status.UPLOADED and not hydrants().exists()
+        done = actions.run_import(batch=ImportBatch.objects.get(pk=batch.pk))  # the lock is gone with its holder
+        assert done.status == ImportBatch.Status.APPLIED and hydrants().count() == 3
 
 
 def test_the_console_offers_the_target_where_switched_on_and_guesses_the_columns(enabled):

@@ -8,12 +8,12 @@ platform on the inspector's verification (a grid worker may not close a case, an
 verification is the platform's reason to); a case not handled yet gets the verification
 on its timeline and is closed when its department reports it handled (``hooks``). An item
 that fails again keeps its hazard open (noted on the case's timeline), or reopens it.
+The rules live in ``checklists.follow_up`` (food safety follows the same ones).
 """
 
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
@@ -21,14 +21,16 @@ from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
 
 from civicgrid.platform.audit.actions import record
 from civicgrid.platform.cases import actions as case_actions
-from civicgrid.platform.cases.models import Case, Source, Status
+from civicgrid.platform.cases.models import Case, Source
 from civicgrid.platform.org.models import OrgUnit
 from civicgrid.platform.registry.models import Building
 from civicgrid.plugins import meter
 from civicgrid.plugins.builtin.checklists import services as checklists
+from civicgrid.plugins.builtin.checklists.follow_up import FollowUp
 
 from . import defaults, selectors
 from .models import CheckItem, Hazard, Inspection, ItemResult, RiskUnit, UnitKind
@@ -316,23 +318,19 @@ def inspect_unit(*, staff, unit_id, data, files, client_key: str = "") -> tuple[
     submission = checklists.read_submission(selectors.checklist(unit.kind), data, files)
 
     def create() -> Inspection:
-        now = timezone.now()
+        held = FOLLOW_UP.lock(unit)  # an inspection of this unit at the same moment waits for this one
         inspection = Inspection.objects.create(
-            unit=unit, grid=unit.grid, client_key=key, inspected_by=user, inspected_at=now,
+            unit=held, grid=held.grid, client_key=key, inspected_by=user, inspected_at=timezone.now(),
             latitude=submission.latitude, longitude=submission.longitude, outcome=submission.outcome,
             note=submission.note)
         results = checklists.store_results(ItemResult, inspection=inspection, submission=submission,
                                            folder=PHOTO_FOLDER)
-        cases = []
-        for result, answer in zip(results, submission.answers, strict=True):
-            if result.result == "fail":
-                cases.append(_failed(staff, unit, inspection, result, answer))
-            elif result.result == "pass":
-                _passed(unit, inspection, result)
+        cases = FOLLOW_UP.after_inspection(staff=staff, owner=held, inspection=inspection, results=results,
+                                           answers=submission.answers)
         meter("inspection", idempotency_key=f"inspection:{user.pk}:{key}" if key else f"inspection:{inspection.pk}")
-        recompute_risk_levels([unit.pk])
-        record(action="fire_safety.inspect", actor=user, target=inspection, unit=unit.code,
-               outcome=inspection.outcome, cases=[c.number for c in cases if c])
+        recompute_risk_levels([held.pk])
+        record(action="fire_safety.inspect", actor=user, target=inspection, unit=held.code,
+               outcome=inspection.outcome, cases=[c.number for c in cases])
         return inspection
 
     with transaction.atomic():
@@ -355,73 +353,11 @@ def _report(staff, unit, inspection, result, answer) -> Case:
         photos=[photo] if photo else [])
 
 
-def _failed(staff, unit, inspection, result, answer) -> Case | None:
-    """A failed item: its open hazard stays open (noted on the case), a recently closed one
-    reopens, otherwise a new hazard with a new case."""
-    hazard = Hazard.objects.select_for_update().filter(unit=unit, item=result.item, status=Hazard.Status.OPEN).first()
-    note = _("Inspection %(number)s found it not rectified.") % {"number": inspection.number}
-    if hazard is not None:
-        case = hazard.case
-        if case is not None and case.status in (Status.CLOSED,):
-            case = _reopen(case, note) or _report(staff, unit, inspection, result, answer)
-        elif case is None or case.status in (Status.REJECTED, Status.TRANSFERRED, Status.MERGED):
-            case = _report(staff, unit, inspection, result, answer)
-        else:
-            _note(case, inspection, result="fail", comment=note)
-        if hazard.case_id != getattr(case, "pk", None):
-            hazard.case = case
-            hazard.save(update_fields=["case"])
-        return None
-    case = None
-    last = (Hazard.objects.filter(unit=unit, item=result.item, status=Hazard.Status.RECTIFIED)
-            .select_related("case").order_by("-rectified_at").first())
-    if last is not None and last.case is not None and last.case.status == Status.CLOSED:
-        case = _reopen(last.case, note)
-    reported = case is None
-    if reported:
-        case = _report(staff, unit, inspection, result, answer)
-    Hazard.objects.create(unit=unit, item=result.item, found=result, case=case, category_code=result.category_code)
-    return case if reported else None
-
-
-def _reopen(case: Case, reason: str) -> Case | None:
-    if case.closed_at and timezone.now() - case.closed_at > timedelta(days=case_actions.REOPEN_DAYS):
-        return None
-    try:
-        return case_actions.reopen_case(staff=None, case_id=case.pk, reason=reason)
-    except case_actions.CaseConflict:
-        return None
-
-
-def _passed(unit, inspection, result) -> None:
-    hazard = (Hazard.objects.select_for_update(of=("self",)).filter(unit=unit, item=result.item, status=Hazard.Status.OPEN)
-              .select_related("case").first())
-    if hazard is None:
-        return
-    hazard.status, hazard.rectified_in, hazard.rectified_at = Hazard.Status.RECTIFIED, inspection, timezone.now()
-    hazard.save(update_fields=["status", "rectified_in", "rectified_at"])
-    case = hazard.case
-    if case is None:
-        return
-    comment = _("Re-inspection %(number)s found it rectified.") % {"number": inspection.number}
-    if case.status == Status.HANDLED:
-        case_actions.close_case(staff=None, case_id=case.pk, comment=comment)
-    elif case.status not in (Status.CLOSED, Status.REJECTED, Status.TRANSFERRED, Status.MERGED):
-        _note(case, inspection, result="pass", comment=comment)
-
-
-def _note(case: Case, inspection: Inspection, *, result: str, comment: str) -> None:
-    """The re-inspection's finding on the case's timeline (no change of status)."""
-    case_actions.record_verification(case_id=case.pk, comment=comment, acting_user=inspection.inspected_by,
-                                     data={"inspection": inspection.pk, "result": result})
+FOLLOW_UP = FollowUp(finding=Hazard, owner="unit", report=_report,
+                     extra=lambda result: {"category_code": result.category_code},
+                     closed_comment=_l("Closed: a re-inspection had found the hazard rectified."))
 
 
 def close_verified(case_id: int) -> Case | None:
     """A case whose hazard a re-inspection already found rectified, now handled: closed."""
-    hazards = Hazard.objects.filter(case_id=case_id)
-    if not hazards.exists() or hazards.filter(status=Hazard.Status.OPEN).exists():
-        return None
-    if not Case.objects.filter(pk=case_id, status=Status.HANDLED).exists():
-        return None
-    return case_actions.close_case(staff=None, case_id=case_id,
-                                   comment=_("Closed: a re-inspection had found the hazard rectified."))
+    return FOLLOW_UP.close_verified(case_id)

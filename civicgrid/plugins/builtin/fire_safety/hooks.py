@@ -106,7 +106,9 @@ def civicgrid_periodic_jobs():
 
 @hookimpl
 def civicgrid_case_transitioned(event):
-    if event.action == "handle":
-        from .actions import close_verified
+    """A case about a hazard handled after its re-inspection had already passed: closed."""
+    from civicgrid.plugins.builtin.checklists.follow_up import close_when_handled
 
-        close_verified(event.case_id)
+    from .actions import FOLLOW_UP
+
+    close_when_handled(event, FOLLOW_UP)

@@ -9,14 +9,11 @@ and any other tenant: 404.
 
 from __future__ import annotations
 
-import mimetypes
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
-from django.db.models import Count
-from django.http import FileResponse, Http404, JsonResponse
+from django.db.models import Case, Count, IntegerField, Value, When
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -24,6 +21,7 @@ from django.views.decorators.http import require_POST
 
 from civicgrid.platform.accounts.access import staff_required
 from civicgrid.plugins.builtin.checklists import services as checklists
+from civicgrid.plugins.builtin.checklists.photos import photo_response
 
 from . import actions, selectors
 from .forms import UnitForm
@@ -34,6 +32,9 @@ editors = staff_required(*selectors.EDITOR_ROLES)
 inspectors = staff_required(*selectors.INSPECTOR_ROLES)
 managers = staff_required(*selectors.MANAGER_ROLES)
 PAGE = 50
+# High first: the level's order, not its text's (high, low, medium).
+RISK_RANK = Case(When(risk_level=RiskLevel.HIGH, then=Value(0)), When(risk_level=RiskLevel.MEDIUM, then=Value(1)),
+                 default=Value(2), output_field=IntegerField())
 
 
 @readers
@@ -110,18 +111,7 @@ def unit_edit(request, pk: int):
 def inspection_photo(request, pk: int, result: int):
     """A failed item's photo, to those who may see the unit's page; never a storage URL."""
     unit = selectors.unit_for(request.staff, pk)
-    row = ItemResult.objects.filter(pk=result, inspection__unit=unit).exclude(photo="").first()
-    if row is None:
-        raise Http404
-    try:
-        handle = default_storage.open(row.photo)
-    except OSError as exc:
-        raise Http404 from exc
-    content_type = mimetypes.guess_type(row.photo)[0] or "application/octet-stream"
-    response = FileResponse(handle, content_type=content_type)
-    response["Cache-Control"] = "private, max-age=3600"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return photo_response(ItemResult.objects.filter(pk=result, inspection__unit=unit).first())
 
 
 @readers
@@ -198,7 +188,8 @@ def checklist_remove(request, pk: int):
 
 @inspectors
 def phone_units(request):
-    units = selectors.units_for(request.staff).filter(is_active=True).order_by("-risk_level", "code")
+    units = selectors.units_for(request.staff).filter(is_active=True).annotate(risk_rank=RISK_RANK) \
+        .order_by("risk_rank", "code")
     open_counts = dict(Hazard.objects.filter(unit__in=units, status=Hazard.Status.OPEN).values_list("unit_id")
                        .annotate(n=Count("id")))
     rows = list(units[:200])

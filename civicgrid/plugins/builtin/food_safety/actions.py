@@ -15,15 +15,16 @@ from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
 
 from civicgrid.platform.audit.actions import record
-from civicgrid.platform.cases.actions import close_case, report_case, title_from
-from civicgrid.platform.cases.models import Case, Source, Status
+from civicgrid.platform.cases.actions import report_case, title_from
+from civicgrid.platform.cases.models import Case, Source
 from civicgrid.platform.org.models import OrgUnit
 from civicgrid.platform.registry.identity import normalise_phone
 from civicgrid.plugins import meter
 from civicgrid.plugins.builtin.checklists import services
-from civicgrid.plugins.builtin.checklists.models import Answer
+from civicgrid.plugins.builtin.checklists.follow_up import FollowUp
 
 from . import categories, selectors
 from .checklist import items_for
@@ -263,9 +264,10 @@ def file_complaint(*, staff, business_id, description: str, source: str, categor
 def inspect_business(*, staff, business_id, data, files, client_key: str = ""):
     """A grid worker's inspection of a business in their grid, from a submitted checklist
     (``checklists.services.read_submission``: every item answered, a photo per failed item,
-    the position). Each failed item becomes a case for market supervision, with its photo,
-    unless the same item of this business already has an open finding; each passed item
-    closes an open finding of that item (the re-inspection closes the loop). Stored once
+    the position). What follows is ``checklists.follow_up``'s rules: a failed item becomes a
+    finding with a case for market supervision (with its photo), or is noted "still failing"
+    on its open finding's case, or reopens a case closed lately; a passed item rectifies its
+    open finding and closes the handled case (the re-inspection closes the loop). Stored once
     per inspector and device key, and metered once: returns ``(inspection, created)``."""
     if not selectors.may_inspect(staff):
         raise Http404
@@ -281,58 +283,47 @@ def inspect_business(*, staff, business_id, data, files, client_key: str = ""):
     submission = services.read_submission(items_for(business), data, files)
 
     def create():
-        now = timezone.now()
+        held = FOLLOW_UP.lock(business)  # an inspection of this business at the same moment waits for this one
         inspection = Inspection.objects.create(
-            client_key=key, inspected_by=staff.user, inspected_at=now, latitude=submission.latitude,
-            longitude=submission.longitude, outcome=submission.outcome, note=submission.note, business=business,
-            grid=business.grid)
+            client_key=key, inspected_by=staff.user, inspected_at=timezone.now(), latitude=submission.latitude,
+            longitude=submission.longitude, outcome=submission.outcome, note=submission.note, business=held,
+            grid_id=held.grid_id)
         results = services.store_results(ItemResult, inspection=inspection, submission=submission,
                                          folder="food_safety/inspections")
-        open_findings = {f.item_id: f for f in Finding.objects.select_for_update().filter(
-            business=business, status=Finding.Status.OPEN)}
-        cases_made, rectified = [], []
-        for answer, result in zip(submission.answers, results, strict=True):
-            finding = open_findings.get(answer.item.pk)
-            if answer.result == Answer.PASS and finding is not None:
-                finding.status, finding.rectified_in, finding.rectified_at = Finding.Status.RECTIFIED, inspection, now
-                finding.save(update_fields=["status", "rectified_in", "rectified_at"])
-                rectified.append(finding)
-            elif answer.result == Answer.FAIL and finding is None:
-                location = ({"latitude": float(submission.latitude), "longitude": float(submission.longitude)}
-                            if submission.latitude is not None else
-                            {"latitude": float(business.latitude), "longitude": float(business.longitude)}
-                            if business.latitude is not None else {})
-                description = "\n".join(filter(None, [answer.item.text, answer.note, submission.note]))
-                case = report_case(
-                    staff=staff, category=answer.item.category_code,
-                    title=f"{business.name}：{title_from(answer.note or answer.item.text, answer.item.text, 40)}",
-                    description=description, source=Source.INSPECTION, address=business.address,
-                    photos=[services.photo_upload(answer)], **location)
-                FoodCase.objects.create(case=case, business=business, origin=FoodCase.Origin.INSPECTION)
-                Finding.objects.create(business=business, item=answer.item, found=result, case=case)
-                cases_made.append(case.number)
-        for finding in rectified:
-            if finding.case_id is not None:
-                close_verified(finding.case_id, comment=_("Re-inspection %(number)s found it rectified.")
-                               % {"number": inspection.number})
+        cases = FOLLOW_UP.after_inspection(staff=staff, owner=held, inspection=inspection, results=results,
+                                           answers=submission.answers)
         meter("inspection", idempotency_key=f"inspection:{inspection.pk}", plugin="food_safety")
-        record(action="food_safety.inspection", actor=staff.user, target=inspection, business=business.pk,
-               outcome=inspection.outcome, cases=cases_made)
+        record(action="food_safety.inspection", actor=staff.user, target=inspection, business=held.pk,
+               outcome=inspection.outcome, cases=[case.number for case in cases])
         return inspection
 
     with transaction.atomic():
         return services.record_once(Inspection, inspector=staff.user, client_key=key, create=create)
 
 
-def close_verified(case_id: int, *, comment: str = "") -> Case | None:
+def _report(staff, business, inspection, result, answer) -> Case:
+    """A failed item's case for market supervision, with its photo, linked to the business."""
+    submission_note = inspection.note
+    location = ({"latitude": float(inspection.latitude), "longitude": float(inspection.longitude)}
+                if inspection.latitude is not None else
+                {"latitude": float(business.latitude), "longitude": float(business.longitude)}
+                if business.latitude is not None else {})
+    photo = services.photo_upload(answer)
+    case = report_case(
+        staff=staff, category=result.category_code,
+        title=f"{business.name}：{title_from(result.note or result.item_text, result.item_text, 40)}",
+        description="\n".join(filter(None, [result.item_text, result.note, submission_note])),
+        source=Source.INSPECTION, address=business.address, photos=[photo] if photo else [], **location)
+    FoodCase.objects.create(case=case, business=business, origin=FoodCase.Origin.INSPECTION)
+    return case
+
+
+FOLLOW_UP = FollowUp(finding=Finding, owner="business", report=_report,
+                     closed_comment=_l("Closed: a re-inspection had found the problem rectified."))
+
+
+def close_verified(case_id: int) -> Case | None:
     """Close a handled case once a re-inspection found every problem it was about rectified: the
     platform closes it on the inspector's verification (a grid worker may not close a case). A
     case not handled yet waits: the hook closes it when its department reports it handled."""
-    if Finding.objects.filter(case_id=case_id, status=Finding.Status.OPEN).exists():
-        return None
-    if not Finding.objects.filter(case_id=case_id).exists():
-        return None
-    if not Case.objects.filter(pk=case_id, status=Status.HANDLED).exists():
-        return None
-    return close_case(staff=None, case_id=case_id,
-                      comment=comment or _("Closed: a re-inspection had found the problem rectified."))
+    return FOLLOW_UP.close_verified(case_id)

@@ -34,11 +34,11 @@ def civicgrid_import_targets():
 @hookimpl
 def civicgrid_case_transitioned(event):
     """A case about a business handled after its re-inspection had already passed: closed."""
-    if event.action != "handle":
-        return
-    from .actions import close_verified
+    from civicgrid.plugins.builtin.checklists.follow_up import close_when_handled
 
-    close_verified(event.case_id)
+    from .actions import FOLLOW_UP
+
+    close_when_handled(event, FOLLOW_UP)
 
 
 @hookimpl

@@ -3,14 +3,12 @@ with its licence and history, registering and editing, and complaints that becom
 
 from __future__ import annotations
 
-import mimetypes
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -22,6 +20,7 @@ from civicgrid.platform.accounts.access import staff_required
 from civicgrid.platform.org.models import OrgUnit
 from civicgrid.plugins.builtin.checklists import services
 from civicgrid.plugins.builtin.checklists.models import Outcome
+from civicgrid.plugins.builtin.checklists.photos import photo_response
 
 from . import actions, selectors
 from .checklist import items_for
@@ -160,18 +159,7 @@ def inspection_photo(request, pk, result):
     """A failed item's photo, to those who may see the inspection; never a storage URL."""
     staff = _viewer(request)
     inspection = selectors.inspection_for(staff, pk)
-    row = inspection.results.filter(pk=result).exclude(photo="").first()
-    if row is None:
-        raise Http404
-    try:
-        handle = default_storage.open(row.photo)
-    except OSError as exc:
-        raise Http404 from exc
-    content_type = mimetypes.guess_type(row.photo)[0] or "application/octet-stream"
-    response = FileResponse(handle, content_type=content_type)
-    response["Cache-Control"] = "private, max-age=3600"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return photo_response(inspection.results.filter(pk=result).first())
 
 
 # --- the grid worker's phone pages ----------------------------------------------------------

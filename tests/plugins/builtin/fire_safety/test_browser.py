@@ -148,3 +148,70 @@ def test_an_inspection_made_offline_is_sent_once_and_the_reinspection_closes_its
         expect(page.locator("section.inspection")).to_have_count(2)
         expect(page.locator("section.inspection[data-outcome=failed] [data-result=fail]")).to_contain_text(re.compile("已整改|Rectified"))
         expect(page.locator("[data-open-hazards]")).to_contain_text(re.compile("无|None"))
+
+
+def test_an_inspection_the_server_would_refuse_is_not_kept_and_one_refused_later_says_why(chromium, fire_world,  # noqa: F811
+                                                                                          site_server):  # noqa: F811
+    """Checked before it is kept: an unanswered item, a failed item without its photo and no
+    position from the phone are said on the page and nothing waits. One kept offline for a
+    unit the server no longer knows (404) is refused when the network is back, not tried for
+    ever: the list says why, and it can be discarded."""
+    base = f"http://shangcheng.localhost:{site_server}"
+    with chromium(viewport=PHONE, mobile=True) as page:
+        context = page.context  # no geolocation permission: the phone gives no position
+        sign_in(page, base, WORKER, PASSWORD, next_path="/p/fire_safety/m/")
+        page.wait_for_url(f"{base}/p/fire_safety/m/")
+        page.locator(f"[data-unit='{CODE}'] a").tap()
+        form = page.locator("form[data-offline-form]")
+        # With the script the position comes from the phone: nothing to type, no mark of a page without script.
+        expect(form.locator("[data-position-typed]")).to_be_hidden()
+        expect(form.locator("[data-position-auto]")).to_be_visible()
+        assert form.locator("[name=without_script]").count() == 0
+        assert form.locator("input[name=client_key]").input_value()
+        expect(form.locator("[data-locate-status]")).to_contain_text(re.compile("位置|location"), timeout=20_000)
+
+        fieldsets = form.locator("fieldset[data-item]")
+        for index in range(1, fieldsets.count()):
+            fieldsets.nth(index).locator("input[value=pass]").check()
+        page.locator("[data-submit]").tap()
+        expect(page.locator("[data-form-alert]")).to_be_visible()
+        expect(fieldsets.first).to_have_class(re.compile("invalid"))
+        expect(fieldsets.first.locator(".errorlist")).to_contain_text(re.compile("请回答此项|Answer this item"))
+        expect(form.locator("[data-field=location] .errorlist")).to_contain_text(re.compile("缺少位置|position is missing"))
+
+        # A failed item without its photo: said by the item, still not kept.
+        fieldsets.first.locator("input[value=fail]").check()
+        page.locator("[data-submit]").tap()
+        expect(fieldsets.first.locator("[data-field$='-photo'] .errorlist")).to_contain_text(
+            re.compile("请为不合格项拍照|Take a photo"))
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        expect(page.locator("[data-queue-list] [data-queued]")).to_have_count(0)
+        assert page.evaluate("""() => new Promise(resolve => {
+            const open = indexedDB.open("civicgrid-worker", 1);
+            open.onsuccess = () => { const all = open.result.transaction("reports").objectStore("reports").getAll();
+                                     all.onsuccess = () => resolve(all.result.length); };
+        })""") == 0
+
+        # The position found, everything answered: kept offline, for a unit gone from the server.
+        context.grant_permissions(["geolocation"], origin=base)
+        context.set_geolocation(HERE)
+        form.locator("[data-locate]").tap()
+        expect(form.locator("input[name=latitude]")).to_have_value("30.245200")
+        fieldsets.first.locator("input[value=pass]").check()
+        page.evaluate("document.querySelector('form[data-offline-form]').dataset.endpoint = "
+                      "'/p/fire_safety/m/units/987654321/send/'")
+        context.set_offline(True)
+        page.locator("[data-submit]").tap()
+        queued = page.locator("[data-queue-list] [data-queued]")
+        expect(queued).to_have_count(1)
+        context.set_offline(False)
+        expect(queued).to_have_attribute("data-state", "refused", timeout=20_000)
+        expect(queued.locator("[data-queued-errors]")).to_contain_text(
+            re.compile("服务器上已没有|no longer has what this was for"))
+        expect(queued.locator("[data-queued-discard]")).to_be_visible()
+        page.wait_for_timeout(3000)  # not tried again
+        expect(queued).to_have_attribute("data-state", "refused")
+        page.once("dialog", lambda dialog: dialog.accept())
+        queued.locator("[data-queued-discard]").tap()
+        expect(queued).to_have_count(0)
+    assert off_loop(_state)[0] == []

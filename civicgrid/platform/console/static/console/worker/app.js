@@ -7,6 +7,10 @@
 //
 // Any other form marked data-offline-form with its own data-endpoint goes the same way: all its
 // named fields and its files (per field name) are kept, then sent to that endpoint with the key.
+// It is checked before it is kept (what the server would refuse anyway): every required radio
+// group answered, a file where data-required-if="name=value" holds, other required fields
+// filled, and a position where the form says data-require-position. A refused one stays in the
+// list with the reasons (by the field's label) until it is discarded.
 (function () {
   "use strict";
   var body = document.body;
@@ -114,6 +118,10 @@
       if (response.status === 400 && json) {
         return response.json().then(function (answer) { return { state: "refused", errors: answer.errors || {} }; });
       }
+      // Gone (what it was about was removed, or is no longer this person's) or too large: sending
+      // it again would get the same answer, so it is refused, with the reason.
+      if (response.status === 404 || response.status === 410) return { state: "refused", errors: { __all__: [TEXT.gone] } };
+      if (response.status === 413) return { state: "refused", errors: { __all__: [TEXT.tooLarge] } };
       // A redirect is the sign-in page: the session ended while the phone was away.
       if (response.type === "opaqueredirect" || response.status === 403) return { state: "sign-in" };
       return { state: "retry" };
@@ -225,14 +233,16 @@
           ["", item.label || "", photos ? TEXT.photos + " " + photos : ""].filter(Boolean).join(" · ");
         entry.querySelector("[data-queued-state]").textContent = ({
           waiting: TEXT.waiting, sending: TEXT.sending, offline: TEXT.waiting, "sign-in": TEXT.signIn,
-          retry: TEXT.retry, refused: TEXT.refused, "other-user": TEXT.otherUser,
+          retry: TEXT.retry, refused: item.endpoint ? TEXT.refusedForm || TEXT.refused : TEXT.refused,
+          "other-user": TEXT.otherUser,
         })[state] || "";
         if (item.errors) {
           var errors = entry.querySelector("[data-queued-errors]");
           Object.keys(item.errors).forEach(function (field) {
-            item.errors[field].forEach(function (message) {
+            var label = (item.labels || {})[field];
+            [].concat(item.errors[field]).forEach(function (message) {
               var line = document.createElement("li");
-              line.textContent = message;
+              line.textContent = label ? label + ": " + message : message;
               errors.appendChild(line);
             });
           });
@@ -382,9 +392,57 @@
   }
 
   // --- any other form marked data-offline-form: kept, then sent to its data-endpoint -------------
+  // What such a form lacks that the server would refuse anyway: {field: [message]}.
+  function formProblems(target) {
+    var errors = {}, seen = {};
+    Array.prototype.forEach.call(target.elements, function (input) {
+      if (!input.name || input.disabled || seen[input.name]) return;
+      if (input.type === "radio") {
+        seen[input.name] = true;
+        var group = target.querySelectorAll('input[type=radio][name="' + input.name + '"]');
+        var required = Array.prototype.some.call(group, function (radio) { return radio.required; });
+        var answered = Array.prototype.some.call(group, function (radio) { return radio.checked; });
+        if (required && !answered) errors[input.name] = [TEXT.answer || TEXT.required];
+      } else if (input.type === "file") {
+        var when = (input.dataset.requiredIf || "").split("=");
+        var chosen = when.length === 2 && target.querySelector('input[name="' + when[0] + '"]:checked');
+        var needed = input.required || (chosen && chosen.value === when[1]);
+        if (needed && !(input.files && input.files.length)) errors[input.name] = [TEXT.photo || TEXT.required];
+      } else if (input.required && !String(input.value || "").trim()) {
+        errors[input.name] = [TEXT.required];
+      }
+    });
+    if (target.hasAttribute("data-require-position") && target.elements.latitude &&
+        !(target.elements.latitude.value && target.elements.longitude.value)) {
+      errors.location = [TEXT.noPosition];
+    }
+    return errors;
+  }
+
+  // What a field is called on its form (an item's question), to say why a kept one was refused.
+  function fieldLabels(target) {
+    var labels = {};
+    target.querySelectorAll("[data-field]").forEach(function (node) {
+      var holder = node.closest("fieldset");
+      var legend = holder && holder.querySelector("legend");
+      var text = (legend ? legend.textContent : node.dataset.label || "").replace(/\s+/g, " ").trim();
+      if (text) labels[node.dataset.field] = text.length > 80 ? text.slice(0, 79) + "…" : text;
+    });
+    return labels;
+  }
+
   document.querySelectorAll("form[data-offline-form][data-endpoint]").forEach(function (offline) {
     var alertBox = offline.querySelector("[data-form-alert]");
     var alertDefault = alertBox ? alertBox.textContent : "";
+    // With the script the position comes from the phone: the fields to type it (for a page
+    // without script) become hidden ones the phone fills, and the mark that made it optional goes.
+    var typed = offline.querySelector("[data-position-typed]");
+    if (typed) {
+      typed.querySelectorAll("input").forEach(function (input) { input.type = "hidden"; });
+      typed.hidden = true;
+      offline.querySelectorAll("[data-without-script]").forEach(function (mark) { mark.remove(); });
+      offline.querySelectorAll("[data-position-auto]").forEach(function (node) { node.hidden = false; });
+    }
     var locateButton = offline.querySelector("[data-locate]");
     if (locateButton) {
       locateButton.addEventListener("click", function () {
@@ -398,6 +456,15 @@
     offline.addEventListener("submit", function (event) {
       event.preventDefault();
       if (alertBox) { clearErrors(offline); alertBox.textContent = alertDefault; alertBox.classList.remove("notice"); }
+      var found = formProblems(offline);
+      if (Object.keys(found).length) {  // not kept: it would only be refused later, away from here
+        if (alertBox) showErrors(found, offline);
+        else window.alert(Object.keys(found).map(function (field) { return found[field].join(" "); }).join("\n"));
+        if (found.location && offline.hasAttribute("data-fill-position")) {
+          positionInto(offline.elements, offline.querySelector("[data-locate-status]"));
+        }
+        return;
+      }
       var fields = {}, files = [];
       new FormData(offline).forEach(function (value, name) {
         if (name === "csrfmiddlewaretoken") return;
@@ -410,6 +477,7 @@
       var item = {
         id: newKey(), user: USER, created: new Date().toISOString(), endpoint: offline.dataset.endpoint,
         title: offline.dataset.title || document.title, label: offline.dataset.label || "", fields: fields, files: files,
+        labels: fieldLabels(offline),
       };
       var button = offline.querySelector("[data-submit]");
       if (button) button.disabled = true;

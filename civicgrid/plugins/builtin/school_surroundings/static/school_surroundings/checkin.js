@@ -6,6 +6,7 @@
   "use strict";
   var QUEUE = "civicgrid-school-patrol";
   var TEXT = (document.querySelector("[data-checkin-text]") || { dataset: {} }).dataset;
+  var APP_TEXT = (document.querySelector("[data-text]") || { dataset: {} }).dataset;  // the worker app's
   var problem = document.querySelector("[data-checkin-problem]");
   var status = document.querySelector("[data-checkin-status]");
   var USER = document.body.dataset.user || "";
@@ -35,6 +36,23 @@
       });
     });
   }
+  // What the server said, as the person should read it: its reason, else its messages by field
+  // (plain strings, or Django's {message: ...}), else a translated sentence from the page.
+  function reasonOf(result) {
+    var answer = result.answer || {};
+    if (answer.reason) return String(answer.reason);
+    var lines = [];
+    Object.keys(answer.errors || {}).forEach(function (field) {
+      [].concat(answer.errors[field]).forEach(function (error) {
+        var text = error && typeof error === "object" ? error.message : error;
+        if (text) lines.push(String(text));
+      });
+    });
+    if (lines.length) return lines.join(" ");
+    if (result.status === 404 || result.status === 410) return TEXT.gone || APP_TEXT.gone || "";
+    if (result.status === 413) return TEXT.tooLarge || APP_TEXT.tooLarge || "";
+    return TEXT.refused || APP_TEXT.refusedUnknown || "";
+  }
   function settle(item, result) {
     var left = queue().filter(function (other) { return other.key !== item.key; });
     if (result.status >= 200 && result.status < 300) {
@@ -44,9 +62,9 @@
       if (section) { section.dataset.state = "done"; var form = section.querySelector("form"); if (form) form.remove(); }
       return true;
     }
-    if (result.status === 400 || result.status === 404) {
+    if ([400, 404, 410, 413].indexOf(result.status) >= 0) {
       keep(left);  // refused: sending it again would be refused again
-      say(result.answer.reason || (result.answer.errors && JSON.stringify(result.answer.errors)) || String(result.status), true);
+      say(reasonOf(result), true);
       return false;
     }
     return false;  // 5xx, signed out: keep it and try later

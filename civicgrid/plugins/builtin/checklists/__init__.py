@@ -48,4 +48,13 @@ A plain library, not a plugin: no app, no tables of its own. A module uses it so
    sends it with an ``Idempotency-Key`` until a 2xx, like a report. The endpoint
    answers 201/200 with ``{"message", "url"}`` and 400 with ``{"errors": {field:
    [messages]}}``.
+
+5. What follows. ``follow_up.FollowUp(finding=..., owner=..., report=...)`` describes the
+   module's findings (a failed item of a unit or a business, with its case) and how it
+   reports a case; in ``create``, ``FOLLOW_UP.lock(owner)`` first (two inspections of one
+   owner at once take turns), then ``FOLLOW_UP.after_inspection(...)`` applies the one set
+   of rules (rectify and close or note on pass; on fail note "still failing", reopen a case
+   closed lately, or report a new one). The module's ``civicgrid_case_transitioned`` hook
+   calls ``follow_up.close_when_handled(event, FOLLOW_UP)``; its photo views answer with
+   ``photos.photo_response(row)`` after their own scope check.
 """

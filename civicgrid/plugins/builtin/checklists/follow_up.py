@@ -127,6 +127,13 @@ class FollowUp:
             return case
         last = (self._of(owner, result).filter(status=RECTIFIED).select_related("case")
                 .order_by("-rectified_at", "-pk").first())
+        if last is not None and last.case is not None and last.case.status not in FINISHED:
+            # Found rectified, failing again before its case was handled: the same problem, the
+            # same case (which then stays open until a re-inspection finds it rectified again).
+            last.status, last.rectified_in, last.rectified_at = OPEN, None, None
+            last.save(update_fields=["status", "rectified_in", "rectified_at"])
+            note(last.case, inspection, result=Answer.FAIL, comment=still)
+            return None
         case = None
         if last is not None and last.case is not None and last.case.status == Status.CLOSED:
             case = reopen(last.case, still)

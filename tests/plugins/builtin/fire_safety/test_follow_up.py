@@ -62,6 +62,34 @@ def test_a_case_closed_without_reinspection_reopens_when_the_item_fails_again(fi
 
 
 @pytest.mark.django_db
+def test_failing_again_before_the_case_was_handled_stays_on_that_case(fire):
+    with tenant_context(fire.shangcheng):
+        unit = make_unit("FS-F003")
+        _fail_first(unit, "follow-key-0201")
+        hazard = Hazard.objects.get(unit=unit)
+        data, files = answers(unit)  # every item passes: found rectified, the case not handled yet
+        actions.inspect_unit(staff=staff("shangcheng_gridworker"), unit_id=unit.pk, data=data, files=files,
+                             client_key="follow-key-0202")
+        hazard.refresh_from_db()
+        assert hazard.status == "rectified"
+        again = _fail_first(unit, "follow-key-0203")
+        hazard.refresh_from_db()
+        assert hazard.status == "open" and hazard.rectified_in is None
+        assert Hazard.objects.filter(unit=unit).count() == 1
+        assert Case.objects.filter(title__startswith=unit.name).count() == 1
+        assert CaseEvent.objects.filter(case_id=hazard.case_id, action="verify", data__inspection=again.pk,
+                                        data__result="fail").exists()
+        # Handled now, the case stays open: the hazard is back until a re-inspection finds it gone.
+        operator, handler = staff("shangcheng_operator"), staff("fire_handler")
+        case_actions.accept_case(staff=operator, case_id=hazard.case_id)
+        case_actions.dispatch_case(staff=operator, case_id=hazard.case_id, department="D-FIRE")
+        case_actions.start_case(staff=handler, case_id=hazard.case_id)
+        case_actions.handle_case(staff=handler, case_id=hazard.case_id, result="已整改")
+        assert actions.close_verified(hazard.case_id) is None
+        assert Case.objects.get(pk=hazard.case_id).status == "handled"
+
+
+@pytest.mark.django_db
 def test_a_case_closed_too_long_ago_or_rejected_gives_way_to_a_new_case(fire):
     with tenant_context(fire.shangcheng):
         unit = make_unit("FS-F002")

@@ -95,7 +95,7 @@ def production_environment(s3_endpoint: str) -> None:
         "S3_ENDPOINT": s3_endpoint, "S3_ACCESS_KEY": "bench", "S3_SECRET_KEY": "benchbench",
         "S3_BUCKET": "civicgrid-bench", "SECRET_KEY": secrets.token_urlsafe(50),
         "CIVICGRID_DATA_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
-        "SESSION_COOKIE_SECURE": "false",
+        "SESSION_COOKIE_SECURE": "false", "SECURE_SSL_REDIRECT": "false",  # plain HTTP on loopback
     })
 
 

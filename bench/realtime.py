@@ -105,7 +105,8 @@ def main() -> int:
         for name, value in (("SECRET_KEY", secrets.token_urlsafe(50)),
                             ("CIVICGRID_DATA_KEY", base64.b64encode(secrets.token_bytes(32)).decode()),
                             ("S3_ENDPOINT", "http://127.0.0.1:9"), ("S3_ACCESS_KEY", "bench"),
-                            ("S3_SECRET_KEY", "benchbench"), ("SESSION_COOKIE_SECURE", "false")):
+                            ("S3_SECRET_KEY", "benchbench"), ("SESSION_COOKIE_SECURE", "false"),
+                            ("SECURE_SSL_REDIRECT", "false")):
             os.environ.setdefault(name, value)
     return run_in_scratch_database("civicgrid_bench_realtime", run)
 

@@ -1,4 +1,5 @@
-"""Production settings refuse embedded defaults and the development secret."""
+"""Production settings refuse embedded defaults and the development secret, and pass
+Django's deployment checks."""
 
 import os
 import subprocess
@@ -7,6 +8,7 @@ import sys
 import pytest
 
 CHECK = "import django; django.setup(); print('started')"
+STRONG_SECRET = "k7Qw9-Zp2Lx8Vr4Nt6Ym1Bc3Dh5Fj0Gs-aE2uI8oP4qW6eR9tY1uI3oP5aS7dF"
 
 
 def start_production(**env):
@@ -35,8 +37,27 @@ def test_production_refuses_the_development_secret():
     assert done.returncode != 0 and "SECRET_KEY must be a random value" in done.stderr
 
 
-def test_production_starts_when_configured():
+def test_production_refuses_a_weak_secret():
     done = start_production(DATABASE_URL="postgres://db/x", REDIS_URL="redis://r", S3_ENDPOINT="minio:9000",
                             SECRET_KEY="s" * 20 + "t" * 30, CIVICGRID_DATA_KEY="a" * 44)
+    assert done.returncode != 0 and "SECRET_KEY must be a random value" in done.stderr
+
+
+def test_production_starts_when_configured():
+    done = start_production(DATABASE_URL="postgres://db/x", REDIS_URL="redis://r", S3_ENDPOINT="minio:9000",
+                            SECRET_KEY=STRONG_SECRET, CIVICGRID_DATA_KEY="a" * 44)
     assert done.returncode == 0, done.stderr
     assert "started" in done.stdout
+
+
+def test_production_passes_djangos_deployment_checks():
+    """`check --deploy` finds nothing to warn about in production settings."""
+    clean = {k: v for k, v in os.environ.items()
+             if k not in ("DATABASE_URL", "REDIS_URL", "S3_ENDPOINT", "SECRET_KEY", "CIVICGRID_DATA_KEY")}
+    clean.update(DJANGO_SETTINGS_MODULE="civicgrid.config.settings.production", DATABASE_URL="postgres://db/x",
+                 REDIS_URL="redis://r", S3_ENDPOINT="minio:9000", SECRET_KEY=STRONG_SECRET,
+                 CIVICGRID_DATA_KEY="a" * 44)
+    done = subprocess.run([sys.executable, "-m", "civicgrid.cli", "check", "--deploy", "--fail-level", "WARNING"],
+                          env=clean, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "no issues" in done.stdout

@@ -89,3 +89,32 @@ def fire(world):
     with tenant_context(world.shangcheng):
         ensure_people()
     return world
+
+
+def discard_unit(world, code: str) -> None:
+    """What a committed test made for one unit: its inspections, hazards, cases and their files,
+    the module's usage; and the module switched off again."""
+    from django.core.files.storage import default_storage
+
+    from civicgrid.platform.cases.models import Attachment, Case
+    from civicgrid.platform.notifications.models import Notification, OutboxEvent
+    from civicgrid.plugins.builtin.fire_safety.models import Hazard, Inspection, ItemResult
+    from civicgrid.plugins.models import UsageRecord
+
+    connection.set_schema_to_public()
+    with tenant_context(world.shangcheng):
+        case_ids = list(Hazard.objects.filter(unit__code=code).values_list("case_id", flat=True))
+        for item in Attachment.objects.filter(case_id__in=case_ids):
+            for name in filter(None, (item.file, item.thumbnail)):
+                default_storage.delete(name)
+        for result in ItemResult.objects.filter(inspection__unit__code=code).exclude(photo=""):
+            default_storage.delete(result.photo)
+        Hazard.objects.filter(unit__code=code).delete()
+        ItemResult.objects.filter(inspection__unit__code=code).delete()
+        Inspection.objects.filter(unit__code=code).delete()
+        RiskUnit.objects.filter(code=code).delete()
+        Notification.objects.filter(case_id__in=case_ids).delete()
+        OutboxEvent.objects.filter(payload__case_id__in=case_ids).delete()
+        Case.objects.filter(pk__in=case_ids).delete()
+    UsageRecord.objects.filter(tenant=world.shangcheng, plugin_id="fire_safety").delete()
+    plugin_actions.disable_plugin(tenant=world.shangcheng, plugin_id="fire_safety", acting_user=None)

@@ -8,21 +8,18 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.core.files.storage import default_storage
 from django_tenants.utils import tenant_context
 
 from civicgrid.platform.cases import actions as case_actions
-from civicgrid.platform.cases.models import Attachment, Case
-from civicgrid.platform.notifications.models import Notification, OutboxEvent
-from civicgrid.plugins import actions as plugin_actions
-from civicgrid.plugins.builtin.fire_safety.models import Hazard, Inspection, ItemResult, RiskUnit
+from civicgrid.platform.cases.models import Case
+from civicgrid.plugins.builtin.fire_safety.models import Hazard, Inspection
 from civicgrid.plugins.builtin.fire_safety.selectors import checklist
 from civicgrid.plugins.models import UsageRecord
 from tests.browser.conftest import chromium, sign_in  # noqa: F401 -- the fixture
 from tests.browser.test_community_sites import off_loop, photo_jpeg, site_server  # noqa: F401 -- the fixture
 from tests.world import PASSWORD
 
-from .conftest import ensure_people, make_unit, staff, switch_on
+from .conftest import discard_unit, ensure_people, make_unit, staff, switch_on
 
 pytestmark = pytest.mark.slow
 expect = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed").expect
@@ -42,22 +39,7 @@ def fire_world(committed):
         unit = make_unit(CODE, kind="small_shop")
     world.unit = unit
     yield world
-    with tenant_context(world.shangcheng):
-        case_ids = list(Hazard.objects.filter(unit__code=CODE).values_list("case_id", flat=True))
-        for item in Attachment.objects.filter(case_id__in=case_ids):
-            for name in filter(None, (item.file, item.thumbnail)):
-                default_storage.delete(name)
-        for result in ItemResult.objects.filter(inspection__unit__code=CODE).exclude(photo=""):
-            default_storage.delete(result.photo)
-        Hazard.objects.filter(unit__code=CODE).delete()
-        ItemResult.objects.filter(inspection__unit__code=CODE).delete()
-        Inspection.objects.filter(unit__code=CODE).delete()
-        RiskUnit.objects.filter(code=CODE).delete()
-        Notification.objects.filter(case_id__in=case_ids).delete()
-        OutboxEvent.objects.filter(payload__case_id__in=case_ids).delete()
-        Case.objects.filter(pk__in=case_ids).delete()
-    UsageRecord.objects.filter(tenant=world.shangcheng, plugin_id="fire_safety").delete()
-    plugin_actions.disable_plugin(tenant=world.shangcheng, plugin_id="fire_safety", acting_user=None)
+    discard_unit(world, CODE)
 
 
 def _answer_all(page, fail_first: bool) -> None:

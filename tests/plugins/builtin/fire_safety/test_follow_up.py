@@ -9,20 +9,16 @@ import threading
 from datetime import timedelta
 
 import pytest
-from django.core.files.storage import default_storage
 from django.db import close_old_connections, connection
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from civicgrid.platform.cases import actions as case_actions
-from civicgrid.platform.cases.models import Attachment, Case, CaseEvent
-from civicgrid.platform.notifications.models import Notification, OutboxEvent
-from civicgrid.plugins import actions as plugin_actions
+from civicgrid.platform.cases.models import Case, CaseEvent
 from civicgrid.plugins.builtin.fire_safety import actions
-from civicgrid.plugins.builtin.fire_safety.models import Hazard, Inspection, ItemResult, RiskUnit
-from civicgrid.plugins.models import UsageRecord
+from civicgrid.plugins.builtin.fire_safety.models import Hazard, Inspection, RiskUnit
 
-from .conftest import answers, client_for, ensure_people, make_unit, staff, switch_on
+from .conftest import answers, client_for, discard_unit, ensure_people, make_unit, staff, switch_on
 
 
 def _fail_first(unit, key):
@@ -129,26 +125,6 @@ def test_the_phone_list_puts_high_risk_units_first(fire):
 CODE = "FS-RACE-1"
 
 
-def _cleanup(world):
-    connection.set_schema_to_public()
-    with tenant_context(world.shangcheng):
-        case_ids = list(Hazard.objects.filter(unit__code=CODE).values_list("case_id", flat=True))
-        for item in Attachment.objects.filter(case_id__in=case_ids):
-            for name in filter(None, (item.file, item.thumbnail)):
-                default_storage.delete(name)
-        for result in ItemResult.objects.filter(inspection__unit__code=CODE).exclude(photo=""):
-            default_storage.delete(result.photo)
-        Hazard.objects.filter(unit__code=CODE).delete()
-        ItemResult.objects.filter(inspection__unit__code=CODE).delete()
-        Inspection.objects.filter(unit__code=CODE).delete()
-        RiskUnit.objects.filter(code=CODE).delete()
-        Notification.objects.filter(case_id__in=case_ids).delete()
-        OutboxEvent.objects.filter(payload__case_id__in=case_ids).delete()
-        Case.objects.filter(pk__in=case_ids).delete()
-    UsageRecord.objects.filter(tenant=world.shangcheng, plugin_id="fire_safety").delete()
-    plugin_actions.disable_plugin(tenant=world.shangcheng, plugin_id="fire_safety", acting_user=None)
-
-
 def test_two_inspections_of_one_unit_at_once_failing_the_same_item_make_one_hazard_and_one_case(committed):
     """Two grid workers' phones send at the same moment (two connections, committed, two
     device keys): the second waits on the unit's row, then finds the first's open hazard."""
@@ -190,4 +166,4 @@ def test_two_inspections_of_one_unit_at_once_failing_the_same_item_make_one_haza
             # The second inspection's failure is a note on the one case.
             assert CaseEvent.objects.filter(case=case, action="verify", data__result="fail").count() == 1
     finally:
-        _cleanup(world)
+        discard_unit(world, CODE)

@@ -63,8 +63,11 @@ def archive_before(*, before: datetime.date, acting_user=None, purpose: str = ""
     cutoff = timezone.make_aware(datetime.datetime.combine(before, datetime.time.min))
     with transaction.atomic(), connection.cursor() as cursor:
         chain.lock_and_read_tail(cursor)
+        # The rows before the first one written on or after the date: a prefix of the chain.
+        # The newest row always stays, so the chain in the table keeps a tail to go on from.
         cursor.execute("SELECT coalesce(max(id), 0) FROM audit_auditentry WHERE id < coalesce("
-                       "(SELECT min(id) FROM audit_auditentry WHERE at >= %s), 9223372036854775807)", [cutoff])
+                       "(SELECT min(id) FROM audit_auditentry WHERE at >= %s), 9223372036854775807) "
+                       "AND id < (SELECT max(id) FROM audit_auditentry)", [cutoff])
         last_id = cursor.fetchone()[0]
         if not last_id:
             return ArchiveResult(count=0)

@@ -27,6 +27,7 @@ urlpatterns = [
     path("supervision/", include("civicgrid.province.supervision_urls")),  # a city's view of its counties
     path("notifications/", include("civicgrid.platform.notifications.urls")),
     path("open311/v2/", include("civicgrid.platform.api.open311.urls")),
+    path("api-tokens/", include("civicgrid.platform.api.tokens.urls")),  # the county admin's API tokens
     path("plugins/", include("civicgrid.plugins.console_urls")),  # a county switches plugins on and off
     path("cms/sites/", include("civicgrid.cms.urls")),  # making community sites and their editors
     path("cms-admin/", include(wagtailadmin_urls)),  # Wagtail's admin, for the tenant's members in a CMS role

@@ -101,6 +101,7 @@ TENANT_APPS = [
     "civicgrid.platform.files",
     "civicgrid.platform.notifications",
     "civicgrid.platform.cases",
+    "civicgrid.platform.api.tokens",  # API tokens per integration (Bearer), in each county's schema
     "civicgrid.search",
     # Community home sites: Wagtail and what it needs, in every tenant schema.
     "taggit",
@@ -160,8 +161,64 @@ SESSION_IDLE_TIMEOUT = timedelta(minutes=30)
 SESSION_COOKIE_AGE = 12 * 3600
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
+# Lax: a link from elsewhere still opens the console signed in, but no other site's form
+# or script sends the cookies with a POST. CSRF's cookie stays readable by script on
+# purpose: 平安通's offline queue (console/static/console/worker/app.js) sends it as
+# X-CSRFToken when it replays a report; the protection is the token's pairing, not secrecy.
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = False
+
+# --- security headers (civicgrid.platform.security.headers) -------------------
+
+# Only the site's own sources: every script, style, font, map tile and socket is served by
+# the site itself (government networks have no internet). No inline script anywhere.
+# Styles allow 'unsafe-inline': templates carry style attributes (a progress bar's width
+# drawn by the server, a card's width) and page-local <style> blocks, Leaflet positions its
+# tiles and htmx adds its indicator style at run time. Inline style cannot run code; with
+# script locked down, the leftover risk (CSS reading attribute values) is accepted.
+# 'self' covers ws:/wss: to the same host in CSP level 3 (the console's live socket).
+# blob: for images: the case form and 平安通 preview a chosen photo before it is sent;
+# data: for the few inline SVG icons of the vendored libraries.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "media-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "frame-src": ["'self'"],
+        "worker-src": ["'self'"],
+        "manifest-src": ["'self'"],
+    },
+}
+# Camera and position for the site itself (平安通 takes photos and the phone's position);
+# nothing else a page could ask a browser for.
+PERMISSIONS_POLICY = {
+    "camera": ["self"],
+    "geolocation": ["self"],
+    "microphone": [],
+    "payment": [],
+    "usb": [],
+    "serial": [],
+    "bluetooth": [],
+    "midi": [],
+    "display-capture": [],
+}
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
 
 MIDDLEWARE = [
+    # First, so every answer carries the security headers, even an unknown host's 404.
+    "civicgrid.platform.security.headers.SecurityHeadersMiddleware",
     "civicgrid.tenants.middleware.TenantFromHostMiddleware",
     # 400 for a NUL character in any text of the request (PostgreSQL refuses NUL in text).
     "civicgrid.platform.security.middleware.RefuseNulCharactersMiddleware",
@@ -395,8 +452,11 @@ USE_TZ = True
 # --- REST API ---------------------------------------------------------------
 
 REST_FRAMEWORK = {
+    # Session first: an anonymous caller gets 403 as before; a bad token answers 401 itself.
+    # Production drops Basic (settings/production.py): integrations use tokens there.
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
+        "civicgrid.platform.api.tokens.authentication.BearerTokenAuthentication",
         "civicgrid.platform.api.authentication.PasswordOnlyBasicAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["civicgrid.platform.api.permissions.DenyAll"],

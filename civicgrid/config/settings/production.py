@@ -38,3 +38,12 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 # runs on its government network, where that list means nothing.
 SILENCED_SYSTEM_CHECKS = [*SILENCED_SYSTEM_CHECKS, "security.W021"]  # noqa: F405
 STORAGES["staticfiles"] = {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}  # noqa: F405
+# Integrations authenticate with API tokens (scoped, expiring, revocable), never with a
+# staff member's password: Basic auth is for development and tests only.
+REST_FRAMEWORK = {  # noqa: F405
+    **REST_FRAMEWORK,  # noqa: F405
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "civicgrid.platform.api.tokens.authentication.BearerTokenAuthentication",
+    ],
+}

@@ -87,6 +87,7 @@ PERIOD_PARAMETERS = [
 
 class _AssessmentView(APIView):
     permission_classes = [IsTenantStaff]
+    token_scope = "assessment"
     renderer_classes = [JSONRenderer]
 
     def handle_exception(self, exc):

@@ -53,6 +53,7 @@ class CaseAPIView(GenericAPIView):
     """Base of every cases endpoint: tenant staff only; the selectors decide what they see."""
 
     permission_classes = [IsTenantStaff]
+    token_scope = "cases"  # API tokens: cases:read for GET, cases:write otherwise
     pagination_class = CasesPagination
     renderer_classes = [JSONRenderer]
 

@@ -113,6 +113,7 @@ class OverrideInput(serializers.Serializer):
 
 class CatalogView(APIView):
     permission_classes = [ReadOrAdmin]
+    token_scope = "catalog"
     renderer_classes = [JSONRenderer]
 
     def handle_exception(self, exc):

@@ -50,6 +50,7 @@ class InboxPagination(CasesPagination):
 class NotificationListView(CaseAPIView):
     """The caller's notifications: unread first, newest first; or, with ``since``, the ones
     newer than that id, oldest first."""
+    token_scope = "notifications"
 
     pagination_class = InboxPagination
 
@@ -67,6 +68,7 @@ class NotificationListView(CaseAPIView):
 
 class NotificationReadView(CaseAPIView):
     """Mark one of the caller's notifications read (again is harmless)."""
+    token_scope = "notifications"
 
     @extend_schema(tags=TAGS, operation_id="notifications_read", request=None,
                    responses={200: NotificationOutput, 404: NOT_FOUND})
@@ -81,6 +83,7 @@ class ReadAllOutput(serializers.Serializer):
 
 class NotificationReadAllView(CaseAPIView):
     """Mark every unread notification of the caller read."""
+    token_scope = "notifications"
 
     @extend_schema(tags=TAGS, operation_id="notifications_read_all", request=None, responses=ReadAllOutput)
     def post(self, request):

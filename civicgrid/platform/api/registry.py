@@ -86,6 +86,7 @@ class RegistryView(GenericAPIView):
     """Base of every registry endpoint: tenant staff only; the selectors decide what they see."""
 
     permission_classes = [IsTenantStaff]
+    token_scope = "registry"  # API tokens: registry:read for GET, registry:write otherwise
     pagination_class = RegistryPagination
     # JSON only: the browsable renderer would fill its edit forms from the model,
     # and Person.id_number() / phone() would land in them in clear.
@@ -239,6 +240,8 @@ class PersonUnmaskView(RegistryView):
 
     404 when the caller cannot see the person, 403 when the role may not unmask,
     400 when the purpose is missing."""
+
+    token_scope = {"POST": "registry:unmask"}
 
     @extend_schema(tags=["registry: persons"], request=s.UnmaskInput, responses=s.UnmaskOutput)
     def post(self, request, pk):

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from .permissions import IsTenantStaff
+from .tokens.scopes import ANY_SCOPE
 
 
 class HealthView(APIView):
@@ -34,6 +35,7 @@ class MeView(APIView):
     """Who the caller is in this tenant."""
 
     permission_classes = [IsTenantStaff]
+    token_scope = ANY_SCOPE  # any valid token may ask whom it acts as
 
     @extend_schema(responses=MeOutput)
     def get(self, request):

@@ -71,6 +71,7 @@ SECTIONS: list[tuple[str, list[Entry]]] = [
         Entry(_("Community sites"), "cms-sites",
               frozenset({R.COUNTY_ADMIN, R.TOWNSHIP_OPERATOR, R.COMMUNITY_OPERATOR}), icon="site"),
         Entry(_("Plugins"), "plugins:plugin-list", frozenset({R.COUNTY_ADMIN}), icon="plug"),
+        Entry(_("API tokens"), "api-tokens", frozenset({R.COUNTY_ADMIN}), icon="plug"),
     ]),
 ]
 

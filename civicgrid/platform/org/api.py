@@ -40,6 +40,7 @@ class UnitListView(generics.ListAPIView):
     """The org units the caller may see; ``?level=grid``, ``?parent=<code>``."""
 
     permission_classes = [IsTenantStaff]
+    token_scope = "org"  # API tokens: org:read
     serializer_class = UnitOutput
 
     @extend_schema(parameters=[
@@ -66,6 +67,7 @@ class UnitDetailView(APIView):
     """One unit with its boundary; 404 for units missing or out of the caller's scope."""
 
     permission_classes = [IsTenantStaff]
+    token_scope = "org"  # API tokens: org:read
 
     @extend_schema(responses=UnitDetailOutput)
     def get(self, request, code):
@@ -78,6 +80,7 @@ class UnitDetailView(APIView):
 
 class DepartmentListView(generics.ListAPIView):
     permission_classes = [IsTenantStaff]
+    token_scope = "org"  # API tokens: org:read
     serializer_class = DepartmentOutput
 
     def get_queryset(self):
@@ -100,6 +103,7 @@ class LocateView(APIView):
     """The grid holding a point (the smallest where grids overlap), among those the caller may see."""
 
     permission_classes = [IsTenantStaff]
+    token_scope = "org"  # API tokens: org:read
 
     @extend_schema(parameters=[LocateInput], responses={200: LocateOutput, 404: None})
     def get(self, request):

@@ -13,4 +13,4 @@ def test_the_schema_builds_without_a_warning(urlconf, tmp_path, capsys):
     assert "/api/v1/" in text
     if urlconf.endswith("tenant"):  # the modules' routes are in it, with their own names
         assert "/api/v1/p/fire_safety/inspections/" in text and "FoodInspectionOutput" in text
-        assert "basicAuth" in text
+        assert "basicAuth" in text and "bearerAuth" in text

@@ -130,6 +130,7 @@ class VerificationView(APIView):
     differ), not_found or invalid_id (with the reason). ID numbers come back masked."""
 
     permission_classes = [CanVerify]
+    token_scope = {"POST": "registry:verify"}
     parser_classes = [ListJSONParser]
 
     @extend_schema(request=VerificationInput, responses={200: VerificationOutput, 400: dict})

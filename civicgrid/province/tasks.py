@@ -22,7 +22,8 @@ from civicgrid.tenants.models import OnboardingJob, Tenant, TenantHealth
 from civicgrid.tenants.selectors import ready_tenant_schemas
 
 
-@app.task(name="civicgrid.tenants.tasks.run_onboarding_job", acks_late=True)
+# ignore_result: the job row holds the outcome; sending must not wait on the result store.
+@app.task(name="civicgrid.tenants.tasks.run_onboarding_job", acks_late=True, ignore_result=True)
 def run_onboarding_job(job_id: str) -> str:
     """Run a queued onboarding job; sent from ``public``, so it runs there."""
     from .onboarding import run_onboarding_job as run_job

@@ -12,7 +12,8 @@ from .query import SearchUnavailable
 logger = logging.getLogger(__name__)
 
 
-@app.task(name="civicgrid.search.tasks.index_queued", acks_late=True)
+# ignore_result: sent after each relay; nobody reads it (see notifications.tasks.relay_outbox).
+@app.task(name="civicgrid.search.tasks.index_queued", acks_late=True, ignore_result=True)
 def index_queued(prepare: bool = False) -> int:
     """Index this schema's queue; ``prepare`` (the beat's call) first makes what the backend
     keeps ready ahead (PostgreSQL: this month's and next month's partitions)."""

@@ -315,6 +315,18 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # A task taken by a worker that dies (SIGKILL, a lost machine) is not acknowledged (acks_late):
+    # Redis gives it to another worker once it has been out this long. Longer than any task runs,
+    # or a slow one would be handed out twice (the tasks are idempotent, but the work is wasted).
+    "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", 3600)),
+    # Sending a task (after a report's commit) tries the broker once more at once and then
+    # gives up: with Redis down, kombu's default retries held each request ~6 s, and what
+    # was not sent waits in the outbox for beat's next relay anyway. A worker's own
+    # connection retries on its own terms (broker_connection_retry), not these.
+    "max_retries": 1,
+    "interval_start": 0.1,
+}
 CELERY_TIMEZONE = "Asia/Shanghai"
 CELERY_BEAT_SCHEDULE = {
     "refresh-tenant-health": {

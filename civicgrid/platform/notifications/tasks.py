@@ -6,7 +6,9 @@ from __future__ import annotations
 from civicgrid.config.celery import app, send_to_each
 
 
-@app.task(name="civicgrid.platform.notifications.tasks.relay_outbox", acks_late=True)
+# ignore_result: nobody reads a relay's result, and sending one must not wait for the result
+# store (Redis) to subscribe: with Redis down that wait held every report ~20 s after its commit.
+@app.task(name="civicgrid.platform.notifications.tasks.relay_outbox", acks_late=True, ignore_result=True)
 def relay_outbox() -> int:
     from .outbox import relay
 

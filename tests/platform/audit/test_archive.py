@@ -159,3 +159,24 @@ def test_the_newest_row_always_stays(world, stored_archives):
         assert AuditEntry.objects.count() == 2  # the newest old row and the archive row
         record(action="test.after_archive")
         assert verify.verify_rows().ok
+
+
+def test_the_monthly_job_keeps_at_least_six_months(world, settings, stored_archives):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from civicgrid.platform.audit.tasks import archive_tenant, retention_cutoff
+
+    settings.CIVICGRID_AUDIT_RETENTION_DAYS = 120
+    with pytest.raises(ImproperlyConfigured, match="at least 183 days"):
+        retention_cutoff()
+    settings.CIVICGRID_AUDIT_RETENTION_DAYS = 365
+    assert retention_cutoff() == timezone.localdate() - timedelta(days=365)
+    with tenant_context(world.yuhang):
+        assert archive_tenant.run() == 0  # nothing a year old yet (run: the body, in this schema)
+        age_first_rows(3, days=500)
+        moved = archive_tenant.run()
+        newest = AuditEntry.objects.filter(action="audit.archive").latest("id")
+        stored_archives += [(world.yuhang, newest.data["archive"]), (world.yuhang, newest.data["manifest"])]
+        assert moved == 3 and newest.purpose == "retention"
+    with pytest.raises(RuntimeError, match="tenant schema"):
+        archive_tenant.run()

@@ -24,6 +24,7 @@ urlpatterns = [
     path("r/", include("civicgrid.platform.cases.public_urls")),  # the reporter's link: no sign-in
     path("categories/", include("civicgrid.platform.cases.catalog_urls")),
     path("assessment/", include("civicgrid.platform.cases.assessment_urls")),
+    path("audit/", include("civicgrid.platform.audit.urls")),  # the auditor's reading of the audit trail
     path("supervision/", include("civicgrid.province.supervision_urls")),  # a city's view of its counties
     path("notifications/", include("civicgrid.platform.notifications.urls")),
     path("open311/v2/", include("civicgrid.platform.api.open311.urls")),

@@ -361,11 +361,20 @@ CELERY_BEAT_SCHEDULE = {
         "task": "civicgrid.plugins.tasks.run_all_plugin_jobs",
         "schedule": 60.0,
     },
+    "audit-archive": {  # each tenant's audit rows older than CIVICGRID_AUDIT_RETENTION_DAYS, monthly
+        "task": "civicgrid.platform.audit.tasks.archive_all_tenants",
+        "schedule": crontab(minute=0, hour=3, day_of_month=2),
+    },
     "plugin-statements": {  # last month's statements, on the 1st
         "task": "civicgrid.plugins.tasks.make_monthly_statements",
         "schedule": crontab(minute=30, hour=2, day_of_month=1),
     },
 }
+
+# --- audit trail -----------------------------------------------------------
+
+# Audit rows older than this go to the tenant's storage monthly; never below 183 (six months).
+CIVICGRID_AUDIT_RETENTION_DAYS = int(os.environ.get("CIVICGRID_AUDIT_RETENTION_DAYS", 365))
 
 # --- object storage ---------------------------------------------------------
 

@@ -56,6 +56,7 @@ SECTIONS: list[tuple[str, list[Entry]]] = [
     (pgettext_lazy("navigation", "Supervision"), [
         Entry(_("Dashboard"), "console-dashboard", DESK, icon="chart"),
         Entry(_("Assessment"), "assessment:assessment-page", ALL - {R.COMMUNITY_OPERATOR}, icon="rank"),
+        Entry(_("Audit trail"), "audit:audit-page", frozenset({R.AUDITOR, R.COUNTY_ADMIN}), icon="check"),
         Entry(_("County supervision"), "city-supervision", frozenset({R.COUNTY_ADMIN, R.COMMAND_OPERATOR, R.AUDITOR}),
               icon="chart", levels=frozenset({"city"})),
     ]),

@@ -19,7 +19,8 @@ from .models import AuditEntry
 def record(*, action: str, actor=None, target: models.Model | None = None, purpose: str = "", **data) -> AuditEntry:
     """Append one audit row in the current schema (public for province actions), chained
     to the last one. The append lock is held until the caller's transaction ends."""
-    with transaction.atomic(), connection.cursor() as cursor:
+    # No savepoint: inside the caller's transaction this adds no statements of its own.
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         prev_hash = chain.lock_and_read_tail(cursor)
         entry = AuditEntry(
             # Stamped under the lock, so time order is chain order (archiving cuts by time).

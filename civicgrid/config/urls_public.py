@@ -16,3 +16,10 @@ urlpatterns = [
     *api_urls,
     *province_api_urls,  # api/v1/tenants/, api/v1/onboarding-jobs/
 ]
+
+# Errors before a view answers (no route, a body too big, a crash) in the format of the
+# endpoint family asked: JSON under /api/ and /open311/, the console's pages elsewhere.
+handler400 = "civicgrid.platform.api.error_handlers.bad_request"
+handler403 = "civicgrid.platform.api.error_handlers.permission_denied"
+handler404 = "civicgrid.platform.api.error_handlers.page_not_found"
+handler500 = "civicgrid.platform.api.error_handlers.server_error"

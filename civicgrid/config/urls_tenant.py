@@ -50,3 +50,10 @@ urlpatterns = [
     # to a community's host). This host has no Wagtail site, so it serves no page: 404.
     re_path(r"^((?:[\w\-]+/)*)$", wagtail_views.serve, name="wagtail_serve"),
 ]
+
+# Errors before a view answers (no route, a body too big, a crash) in the format of the
+# endpoint family asked: JSON under /api/ and /open311/, the console's pages elsewhere.
+handler400 = "civicgrid.platform.api.error_handlers.bad_request"
+handler403 = "civicgrid.platform.api.error_handlers.permission_denied"
+handler404 = "civicgrid.platform.api.error_handlers.page_not_found"
+handler500 = "civicgrid.platform.api.error_handlers.server_error"

@@ -455,6 +455,16 @@ CAPTCHA_CHALLENGE_FUNCT = "captcha.helpers.math_challenge"
 CAPTCHA_TIMEOUT = 10  # minutes
 CAPTCHA_LETTER_ROTATION = (-20, 20)
 RATELIMIT_USE_CACHE = "default"
+# Limits kept in Redis (civicgrid.platform.security.ratelimits.retry_after), per client address
+# ("-ip") and per key (an Open311 api_key, an API caller): "count/period".
+CIVICGRID_RATE_LIMITS = {
+    "open311:post-ip": os.environ.get("CIVICGRID_RATE_OPEN311_IP", "60/m"),
+    "open311:post-key": os.environ.get("CIVICGRID_RATE_OPEN311_KEY", "600/h"),
+    "verification:ip": os.environ.get("CIVICGRID_RATE_VERIFICATION_IP", "30/m"),
+    "verification:caller": os.environ.get("CIVICGRID_RATE_VERIFICATION_CALLER", "300/h"),
+    "follow:ip": os.environ.get("CIVICGRID_RATE_FOLLOW_IP", "60/10m"),
+    "follow:rate-ip": os.environ.get("CIVICGRID_RATE_FOLLOW_RATE_IP", "10/h"),
+}
 # django-ratelimit answers 403 through this view: a clear page in the user's language.
 RATELIMIT_VIEW = "civicgrid.cms.views.rate_limited"
 # One-time codes that confirm a resident's phone are sent by the notification channels'

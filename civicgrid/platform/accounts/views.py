@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.utils.translation import gettext as _
 
-from civicgrid.platform.security.ratelimits import over_limit
+from civicgrid.platform.security.ratelimits import retry_after
 
 from .forms import SiteAuthenticationForm
 
@@ -17,9 +17,12 @@ class SignInView(auth_views.LoginView):
     template_name = "accounts/login.html"
 
     def post(self, request, *args, **kwargs):
-        if over_limit(request, group="accounts:sign-in", rate=SIGN_IN_RATE):
+        wait = retry_after(request, group="accounts:sign-in", rate=SIGN_IN_RATE)
+        if wait is not None:
             form = self.get_form()
             form.errors.clear()
             form.add_error(None, _("Too many sign-in attempts from this address. Wait ten minutes and try again."))
-            return self.render_to_response(self.get_context_data(form=form), status=429)
+            response = self.render_to_response(self.get_context_data(form=form), status=429)
+            response["Retry-After"] = str(wait)
+            return response
         return super().post(request, *args, **kwargs)

@@ -9,6 +9,8 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _l
 
+from civicgrid.platform.security.ratelimits import first_over
+
 from . import actions
 from .models import Case, Status
 
@@ -29,7 +31,20 @@ def _case(token) -> Case:
         raise Http404 from exc
 
 
+def _too_many(request, wait: int):
+    response = render(request, "cases/public/rate_limited.html", {"retry_minutes": max(1, -(-wait // 60))},
+                      status=429)
+    response["Retry-After"] = str(wait)
+    return response
+
+
 def follow_case(request, token):
+    # Per client address, before the case is looked up: a wrong token costs the same as a
+    # right one, and a rating (a write) has a tighter limit of its own.
+    limits = [("follow:ip", None)] + ([("follow:rate-ip", None)] if request.method == "POST" else [])
+    wait = first_over(request, *limits)
+    if wait is not None:
+        return _too_many(request, wait)
     case = _case(token)
     may_rate = case.status == Status.HANDLED and case.rating is None
     form = RatingForm(request.POST or None) if may_rate else None

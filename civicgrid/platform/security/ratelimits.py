@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from django_ratelimit.core import get_usage, is_ratelimited
 
 logger = logging.getLogger(__name__)
@@ -23,3 +24,28 @@ def over_limit(request, *, group: str, rate: str, value: str | None = None, coun
         logger.warning("rate limit %s not kept: the cache is unavailable", group, exc_info=True)
         return False
     return usage is not None and usage["count"] >= usage["limit"]  # the next one would be over
+
+
+def retry_after(request, *, group: str, rate: str | None = None, value: str | None = None) -> int | None:
+    """Counts this try against the limit named ``group`` (its rate from the setting
+    ``CIVICGRID_RATE_LIMITS`` unless given); over it, the seconds until the window ends
+    (for a Retry-After header), else None. Redis down: None, as for ``over_limit``."""
+    rate = rate or settings.CIVICGRID_RATE_LIMITS[group]
+    key = "ip" if value is None else (lambda _group, _request: value)
+    try:
+        usage = get_usage(request, group=group, key=key, rate=rate, increment=True)
+    except Exception:
+        logger.warning("rate limit %s not kept: the cache is unavailable", group, exc_info=True)
+        return None
+    if usage is None or not usage["should_limit"]:
+        return None
+    return max(1, int(usage["time_left"]))
+
+
+def first_over(request, *limits: tuple[str, str | None]) -> int | None:
+    """Each ``(group, value)`` in turn (value None: the client's address); the first one over
+    its limit answers with its Retry-After. All are counted, so one cannot be dodged by
+    tripping another first."""
+    waits = [retry_after(request, group=group, value=value) for group, value in limits]
+    found = [wait for wait in waits if wait is not None]
+    return max(found) if found else None

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 
 class Open311Error(Exception):
-    def __init__(self, status: int, *descriptions: str):
+    def __init__(self, status: int, *descriptions: str, headers: dict | None = None):
         super().__init__(*descriptions)
         self.status = status
         self.descriptions = [str(d) for d in descriptions]
+        self.headers = headers or {}  # e.g. Retry-After with a 429
 
     def items(self) -> list[dict]:
         return [{"code": self.status, "description": d} for d in self.descriptions]

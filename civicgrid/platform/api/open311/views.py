@@ -9,10 +9,13 @@ alone, so it is exempt from CSRF: no cookie grants anything here.
 
 from __future__ import annotations
 
+import hashlib
 from functools import wraps
 
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
+
+from civicgrid.platform.security.ratelimits import first_over
 
 from . import present, render, selectors
 from .errors import Open311Error
@@ -37,6 +40,8 @@ def open311(*methods: str):
                 return view(request, *args, fmt=format, **kwargs)
             except Open311Error as problem:
                 response = render.error(problem, fmt=format)
+                for header, value in problem.headers.items():
+                    response[header] = value
                 if problem.status == 405:
                     response["Allow"] = ", ".join(methods)
                 return response
@@ -74,6 +79,7 @@ def service_definition(request, service_code, *, fmt):
 def service_requests(request, *, fmt):
     if request.method == "POST":
         data = request.POST
+        _refuse_when_over_limit(request, data.get("api_key", ""))
         case = submit_request(
             api_key=data.get("api_key", ""), service_code=data.get("service_code", ""),
             lat=data.get("lat", ""), long=data.get("long", ""), address_string=data.get("address_string", ""),
@@ -86,6 +92,16 @@ def service_requests(request, *, fmt):
         return render.respond([row], fmt=fmt, root="service_requests")
     rows = [present.request_row(case) for case in selectors.search_requests(request.GET)]
     return render.respond(rows, fmt=fmt, root="service_requests")
+
+
+def _refuse_when_over_limit(request, api_key: str) -> None:
+    """Per client address and per api_key (its hash: the plain key is never a cache key),
+    counted before the key is checked, so guessing keys is limited too."""
+    wait = first_over(request, ("open311:post-ip", None),
+                      ("open311:post-key", hashlib.sha256(api_key.encode()).hexdigest()))
+    if wait is not None:
+        raise Open311Error(429, _("Too many requests. Try again in %(seconds)s seconds.") % {"seconds": wait},
+                           headers={"Retry-After": str(wait)})
 
 
 @open311("GET")

@@ -12,12 +12,13 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import ParseError
+from rest_framework.exceptions import ParseError, Throttled
 from rest_framework.parsers import BaseParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from civicgrid.platform.api.permissions import IsTenantStaff
+from civicgrid.platform.security.ratelimits import first_over
 
 from .actions import MAX_ROWS_PER_REQUEST, Result, Row, count_outcomes, verify_people
 from .selectors import can_verify
@@ -135,6 +136,13 @@ class VerificationView(APIView):
 
     @extend_schema(request=VerificationInput, responses={200: VerificationOutput, 400: dict})
     def post(self, request):
+        # Per client address and per caller (its token, or its account): a list of ID numbers
+        # checked against the registry is a search, and must not become a way to enumerate it.
+        token = request.auth if getattr(request.auth, "token_hash", None) else None  # an API token
+        caller = f"token:{token.pk}" if token is not None else f"user:{request.user.pk}"
+        wait = first_over(request, ("verification:ip", None), ("verification:caller", caller))
+        if wait is not None:
+            raise Throttled(wait=wait, detail=_("Too many verification requests."))
         try:
             data = request.data
         except ParseError as exc:

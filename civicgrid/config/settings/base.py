@@ -219,6 +219,9 @@ X_FRAME_OPTIONS = "DENY"
 MIDDLEWARE = [
     # First, so every answer carries the security headers, even an unknown host's 404.
     "civicgrid.platform.security.headers.SecurityHeadersMiddleware",
+    # Next: a request that met the database or the file store down gets 503 and a sentence
+    # in its language instead of a bare 500 (civicgrid.platform.security.outage).
+    "civicgrid.platform.security.outage.ServiceUnavailableMiddleware",
     "civicgrid.tenants.middleware.TenantFromHostMiddleware",
     # 400 for a NUL character in any text of the request (PostgreSQL refuses NUL in text).
     "civicgrid.platform.security.middleware.RefuseNulCharactersMiddleware",

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from civicgrid.platform.files.storage import save_file
 from civicgrid.platform.files.uploads import CleanFile, clean_upload
 
 from .models import Attachment, Case, CaseEvent
@@ -57,11 +58,11 @@ def store_clean(*, case: Case, files: list[CleanFile], actor, event: CaseEvent |
     try:
         for item in files:
             stem = uuid.uuid4().hex
-            name = default_storage.save(f"{folder}/{stem}{item.extension}", ContentFile(item.data))
+            name = save_file(f"{folder}/{stem}{item.extension}", ContentFile(item.data))
             stored.append(name)
             thumbnail = ""
             if item.thumbnail:
-                thumbnail = default_storage.save(f"{folder}/{stem}.thumb.jpg", ContentFile(item.thumbnail))
+                thumbnail = save_file(f"{folder}/{stem}.thumb.jpg", ContentFile(item.thumbnail))
                 stored.append(thumbnail)
             attachments.append(Attachment(case=case, event=event, file=name, thumbnail=thumbnail,
                                           content_type=item.content_type, kind=item.kind, size=len(item.data),

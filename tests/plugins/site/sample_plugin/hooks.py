@@ -83,9 +83,14 @@ class RecordingChannel:
     name = "示例通道"
 
     def deliver(self, notification, recipient):
+        import os
+
         from django.db import connection
 
         DELIVERED.append((connection.schema_name, notification.pk))
+        if os.environ.get("SAMPLE_CHANNEL_LOG"):  # seen by a test from outside the worker's process
+            with open(os.environ["SAMPLE_CHANNEL_LOG"], "a") as log:
+                log.write(f"{connection.schema_name} {notification.pk}\n")
 
     def send_code(self, phone, text, reference):
         from django.db import connection

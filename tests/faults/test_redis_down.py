@@ -1,0 +1,71 @@
+"""Redis stopped: reports keep being accepted over HTTP, and once Redis is back every
+event, plugin hook, index update and channel message goes out exactly once.
+
+Redis here is a redis-server of the test's own on a free port (cheap to start, and
+stopping it touches nobody else): broker, cache and channel layer of a gunicorn web
+server and of a Celery worker. The test stops it for real, so whatever it held (queued
+tasks) is lost with it, as in a restart without persistence.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from django_tenants.utils import tenant_context
+
+from civicgrid.platform.notifications.tasks import relay_all_outboxes
+from civicgrid.plugins.tasks import deliver_all_unread
+from civicgrid.search.tasks import index_all_queued
+
+from .conftest import discard_cases, eventually, report_over_http, unique_title
+from .counting import side_effects, worker_idle
+
+pytestmark = [pytest.mark.faults, pytest.mark.slow]
+PREFIX = "故障演练Redis"
+
+
+def test_reports_made_while_redis_is_down_are_kept_and_go_out_once_when_it_is_back(
+        stack, sample_plugin_on, community_operator):
+    world = sample_plugin_on
+    web = stack.web()
+    try:
+        stack.redis.stop()
+        titles = [unique_title(PREFIX) for _ in range(3)]
+        started = time.monotonic()
+        responses = [report_over_http(web.port, title) for title in titles]
+        took = time.monotonic() - started
+        assert [r.status_code for r in responses] == [201] * 3, [r.text[:300] for r in responses]
+        assert took < 15, f"three reports took {took:.1f}s with Redis down"  # refused at once, not hung
+
+        with tenant_context(world.shangcheng):
+            waiting = side_effects(PREFIX)
+        assert len(waiting.cases) == 3 and waiting.reports_heard == {} and waiting.indexed == set()
+        assert waiting.events_waiting == 3 and waiting.events_delivered == 0
+        assert waiting.notifications, "the community operator was told of each report (stored, not sent yet)"
+
+        stack.redis.start()
+        stack.worker()
+        # Beat's jobs, each sent twice: whatever runs a second time must find nothing to do.
+        for _round in range(2):
+            stack.beat(relay_all_outboxes, index_all_queued, deliver_all_unread)
+            worker_idle(stack)
+
+        with tenant_context(world.shangcheng):
+            done = eventually(lambda: _all_out(side_effects(PREFIX), stack), stack=stack)
+        numbers = {number for number, _pk in done.cases}
+        assert done.events_delivered == 3 and done.events_waiting == 0
+        assert done.reports_heard == {number: 1 for number in numbers}  # each plugin hook once
+        assert done.indexed == {pk for _number, pk in done.cases} and done.index_queue == 0
+        channelled = [pk for schema, pk in stack.channelled() if schema == "shangcheng"]
+        assert sorted(channelled) == sorted(done.notifications), "each notification to the channel once"
+    finally:
+        discard_cases(world, PREFIX)
+
+
+def _all_out(found, stack):
+    """Every event relayed, every case indexed, every notification handed to the channel."""
+    channelled = {pk for _schema, pk in stack.channelled()}
+    if found.events_waiting or found.index_queue or not set(found.notifications) <= channelled:
+        return None
+    return found

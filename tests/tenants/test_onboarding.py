@@ -50,7 +50,7 @@ def test_clone_has_the_templates_tables_indexes_constraints_and_triggers(world):
     assert template[0] == clone[0] and "staff_staffprofile" in clone[0]
     assert template[1] == clone[1]
     assert template[2] == clone[2]
-    assert clone[3] == {"audit_entry_append_only"}
+    assert clone[3] == {"audit_entry_append_only", "audit_entry_no_truncate"}
 
 
 def test_clone_has_its_own_sequences_and_no_template_rows(world):

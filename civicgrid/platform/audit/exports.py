@@ -10,6 +10,7 @@ import tempfile
 from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import pgettext_lazy
 
 from civicgrid.platform.files.spreadsheets import defuse
 
@@ -18,7 +19,7 @@ from . import chain
 # An XLSX is built whole before it is sent; more rows than this go as CSV.
 XLSX_MAX_ROWS = 50_000
 
-HEADERS = [_l("Row"), _l("Time"), _l("Who"), _l("Action"), _l("Target type"), _l("Target id"), _l("Purpose"),
+HEADERS = [_l("Row"), _l("Time"), _l("Who"), _l("Action"), _l("Target type"), _l("Target id"), pgettext_lazy("audit", "Purpose"),
            _l("Data"), _l("Time (UTC, as hashed)"), _l("Previous hash"), _l("Row hash")]
 
 

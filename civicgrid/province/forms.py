@@ -20,3 +20,10 @@ class OnboardingForm(forms.Form):
         self.fields["parent_code"].choices = [("", _("— none (a city) —"))] + [
             (city.division_code, f"{city.name} {city.division_code}") for city in cities
         ]
+
+
+class OffboardingForm(forms.Form):
+    grace_days = forms.IntegerField(label=_("Days before deletion"), min_value=0, max_value=3650, initial=30)
+    reason = forms.CharField(label=_("Reason"), max_length=500)
+    confirm = forms.BooleanField(label=_("I understand the tenant is suspended now and deleted after the grace "
+                                         "period, its archive kept."), required=True)

@@ -90,3 +90,42 @@ class DailyTotal(Measures):
 
     def __str__(self):
         return f"{self.tenant_id} {self.day}"
+
+
+class TenantOffboarding(models.Model):
+    """A tenant leaving the province: suspended at once, archived, deleted when ``due_at`` has
+    passed. Once purged the row is the tombstone: the tenant row is gone, this keeps its
+    code, name, when and by whom, and the archive's name and SHA-256 (``offboarding``)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Deletion pending")
+        CANCELLED = "cancelled", _("Cancelled")
+        PURGED = "purged", _("Deleted")
+
+    tenant = models.ForeignKey(Tenant, null=True, blank=True, on_delete=models.SET_NULL, related_name="offboardings")
+    schema_name = models.CharField(max_length=63)
+    division_code = models.CharField(_("division code"), max_length=6)
+    name = models.CharField(_("name"), max_length=100)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    reason = models.CharField(_("reason"), max_length=500, blank=True)
+    requested_by_id = models.BigIntegerField(null=True, blank=True)  # an id, like the audit trail's
+    requested_by_label = models.CharField(max_length=150, blank=True)
+    requested_at = models.DateTimeField(_("requested"))
+    due_at = models.DateTimeField(_("deletion due"))
+    archive_name = models.CharField(_("archive"), max_length=255)
+    archive_sha256 = models.CharField(_("archive SHA-256"), max_length=64)
+    closed_at = models.DateTimeField(null=True, blank=True)  # cancelled or purged
+    closed_by_label = models.CharField(max_length=150, blank=True)
+    # What the tenant owed for plugins, kept when its statements go with the tenant row.
+    billing = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at"]
+        verbose_name = _("offboarding")
+        verbose_name_plural = _("offboardings")
+        constraints = [models.UniqueConstraint(fields=["tenant"], condition=models.Q(status="pending"),
+                                               name="one_pending_offboarding_per_tenant")]
+        indexes = [models.Index(fields=["status", "due_at"], name="offboarding_due")]
+
+    def __str__(self):
+        return f"{self.name} ({self.division_code}) {self.status}"

@@ -267,6 +267,10 @@ def resume_tenant(*, tenant: Tenant, acting_user: User | None) -> Tenant:
             tenant.suspended_at = None
             tenant.save(update_fields=["status", "suspended_at"])
             record(action="tenant.resumed", actor=acting_user, target=tenant)
+        # Resuming during an offboarding's grace period cancels the deletion.
+        from .offboarding import cancel_pending
+
+        cancel_pending(tenant=tenant, acting_user=acting_user)
     return tenant
 
 

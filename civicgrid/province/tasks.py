@@ -90,3 +90,35 @@ def publish_tenant_aggregates() -> dict:
 def publish_all_aggregates() -> int:
     """Beat job: one publication per ready tenant, each sent from its own schema."""
     return send_to_each(ready_tenant_schemas(), publish_tenant_aggregates, expires=PUBLISH_EXPIRES_SECONDS)
+
+
+@app.task(name="civicgrid.province.tasks.purge_due_tenants")
+def purge_due_tenants() -> list[str]:
+    """Beat job (daily): delete the offboarded tenants whose grace period is over."""
+    from .offboarding import purge_due
+
+    return [done.schema_name for done in purge_due(acting_user=None)]
+
+
+@app.task(name="civicgrid.province.tasks.run_offboarding", acks_late=True)
+def run_offboarding(tenant_id: int, grace_days: int, reason: str, user_id: int | None) -> str:
+    """The province page's offboarding: archive (with progress for the page) and record the
+    due date. Sent from ``public``. A second delivery finds it done and does nothing."""
+    from civicgrid.platform.accounts.models import User
+    from civicgrid.tenants import progress
+
+    from .models import TenantOffboarding
+    from .offboarding import OffboardingRefused, offboard_tenant, progress_key
+
+    tenant = Tenant.objects.get(pk=tenant_id)
+    if TenantOffboarding.objects.filter(tenant=tenant, status=TenantOffboarding.Status.PENDING).exists():
+        return "already"
+    key = progress_key(tenant)
+    try:
+        offboard_tenant(tenant=tenant, grace_days=grace_days, reason=reason,
+                        acting_user=User.objects.filter(pk=user_id).first(),
+                        progress=lambda done, total, step: progress.publish(key, done=done, total=total, step=step))
+    except OffboardingRefused as refused:
+        progress.publish(key, done=0, total=1, step=str(refused))
+        return "refused"
+    return "pending"

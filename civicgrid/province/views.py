@@ -8,11 +8,14 @@ from django.views.decorators.http import require_POST
 
 from civicgrid.platform.accounts.access import province_role_required
 from civicgrid.platform.accounts.models import ProvinceRole
+from civicgrid.province.models import TenantOffboarding
+from civicgrid.province.offboarding import OffboardingRefused, request_offboarding
 from civicgrid.province.onboarding import OnboardingRefused, request_onboarding, resume_tenant, suspend_tenant
+from civicgrid.tenants import progress as live_progress
 from civicgrid.tenants.models import OnboardingJob, Tenant
 from civicgrid.tenants.selectors import onboarding_job_state, port_suffix, tenants_for_province
 
-from .forms import OnboardingForm
+from .forms import OffboardingForm, OnboardingForm
 
 provincial_admin_required = province_role_required(ProvinceRole.PROVINCIAL_ADMIN)
 
@@ -37,9 +40,13 @@ def dashboard(request):
                     form.add_error(None if field not in form.fields else field, problem)
         else:
             return redirect("province:job", job.pk)
+    tenants = list(tenants_for_province())
+    _attach_offboarding(tenants)
     return render(request, "province/dashboard.html", {
         "form": form,
-        "tenants": tenants_for_province(),
+        "tenants": tenants,
+        "offboard_form": OffboardingForm(),
+        "tombstones": TenantOffboarding.objects.filter(status=TenantOffboarding.Status.PURGED)[:10],
         "jobs": OnboardingJob.objects.all()[:10],
         "port_suffix": port_suffix(request),
     })
@@ -79,3 +86,41 @@ def resume(request, code):
     return redirect("province:dashboard")
 
 
+
+
+def _attach_offboarding(tenants: list[Tenant]) -> None:
+    """Each suspended tenant's pending offboarding (due date) or, while its archive is being
+    written, the task's progress."""
+    from civicgrid.province.offboarding import progress_key
+
+    pending = {o.tenant_id: o for o in TenantOffboarding.objects.filter(status=TenantOffboarding.Status.PENDING)}
+    for tenant in tenants:
+        tenant.offboarding = pending.get(tenant.pk)
+        tenant.offboarding_progress = None
+        if tenant.offboarding is None and tenant.status == Tenant.Status.SUSPENDED:
+            live = live_progress.read(progress_key(tenant))
+            if live:
+                tenant.offboarding_progress = {"percent": int(100 * live["done"] / (live["total"] or 1)),
+                                               "step": _(live["step"]) if live["step"] else ""}
+
+
+@require_POST
+@provincial_admin_required
+def offboard(request, code):
+    tenant = _tenant_by_code(code)
+    form = OffboardingForm(request.POST)
+    if not form.is_valid():
+        for problems in form.errors.values():
+            for problem in problems:
+                messages.error(request, problem)
+        return redirect("province:dashboard")
+    try:
+        request_offboarding(tenant=tenant, grace_days=form.cleaned_data["grace_days"],
+                            reason=form.cleaned_data["reason"], acting_user=request.user)
+    except OffboardingRefused as refused:
+        messages.error(request, str(refused))
+    else:
+        messages.success(request, _("%(name)s is suspended; its archive is being written, and it will be deleted "
+                                    "after %(days)d days unless resumed.")
+                         % {"name": tenant.name, "days": form.cleaned_data["grace_days"]})
+    return redirect("province:dashboard")

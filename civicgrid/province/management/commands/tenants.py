@@ -1,4 +1,7 @@
-"""civicgrid tenants create | list | suspend | resume (the actions are in ``civicgrid.province.onboarding``)"""
+"""civicgrid tenants create | list | suspend | resume | export | backup | restore | offboard | purge-due
+
+The actions are in ``civicgrid.province.onboarding`` (create, suspend, resume),
+``civicgrid.province.lifecycle`` (export, backup, restore) and ``civicgrid.province.offboarding``."""
 
 import time
 
@@ -7,6 +10,7 @@ from django.utils.translation import gettext
 from tqdm import tqdm
 
 from civicgrid.province import onboarding
+from civicgrid.province.lifecycle_commands import LifecycleCommands, add_lifecycle_arguments
 from civicgrid.tenants.commands import tenant_argument
 from civicgrid.tenants.models import OnboardingJob
 from civicgrid.tenants.selectors import tenants_for_province
@@ -21,8 +25,8 @@ def worker_is_running(timeout: float = 1.5) -> bool:
         return False
 
 
-class Command(BaseCommand):
-    help = "Onboard, list, suspend and resume cities and counties."
+class Command(LifecycleCommands, BaseCommand):
+    help = "Onboard, list, suspend, resume, export, back up, restore and offboard cities and counties."
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
@@ -41,9 +45,10 @@ class Command(BaseCommand):
             p.add_argument("tenant", help="division code or schema name")
             if name == "suspend":
                 p.add_argument("--reason", default="")
+        add_lifecycle_arguments(sub)
 
     def handle(self, *args, action, **options):
-        getattr(self, f"handle_{action}")(**options)
+        getattr(self, f"handle_{action.replace('-', '_')}")(**options)
 
     # --- create ---------------------------------------------------------------
 

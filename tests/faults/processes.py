@@ -68,6 +68,14 @@ class Process:
             os.kill(self.popen.pid, signal.SIGKILL)
             self.popen.wait(timeout=20)
 
+    def pause(self) -> None:
+        """SIGSTOP: the process hangs with its sockets open (frozen, swapping, a network that
+        drops packets): connections are accepted by the kernel and never answered."""
+        os.kill(self.popen.pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        os.kill(self.popen.pid, signal.SIGCONT)
+
     def restart(self) -> Process:
         self.stop()
         return self.start()

@@ -63,6 +63,31 @@ def test_reports_made_while_redis_is_down_are_kept_and_go_out_once_when_it_is_ba
         discard_cases(world, PREFIX)
 
 
+def test_a_hung_redis_holds_a_report_seconds_not_for_ever(stack, sample_plugin_on):
+    """Redis frozen (SIGSTOP) rather than stopped: connections are accepted and never
+    answered. Without socket timeouts the send after each report's commit waited for ever
+    (until gunicorn killed the worker, the client never hearing that its case was made)."""
+    world = sample_plugin_on
+    web = stack.web()
+    try:
+        stack.redis.pause()
+        started = time.monotonic()
+        responses = [report_over_http(web.port, unique_title(PREFIX), timeout=60) for _ in range(2)]
+        took = time.monotonic() - started
+        assert [r.status_code for r in responses] == [201, 201], [r.text[:300] for r in responses]
+        assert took < 30, f"two reports took {took:.1f}s with Redis hung"
+        stack.redis.resume()
+        stack.worker()
+        stack.beat(relay_all_outboxes)
+        with tenant_context(world.shangcheng):
+            done = eventually(lambda: (found := side_effects(PREFIX)).events_waiting == 0 and found, stack=stack)
+        assert done.events_delivered == 2 and done.reports_heard == {number: 1 for number, _pk in done.cases}
+    finally:
+        if stack.redis.running:
+            stack.redis.resume()
+        discard_cases(world, PREFIX)
+
+
 def _all_out(found, stack):
     """Every event relayed, every case indexed, every notification handed to the channel."""
     channelled = {pk for _schema, pk in stack.channelled()}

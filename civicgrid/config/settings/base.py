@@ -273,6 +273,8 @@ CACHES = {
         "LOCATION": REDIS_URL,
         "KEY_FUNCTION": "django_tenants.cache.make_key",
         "KEY_PREFIX": "cg",
+        # A Redis that hangs fails a cache call in seconds; callers treat the cache as optional.
+        "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
     }
 }
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
@@ -329,6 +331,11 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     # connection retries on its own terms (broker_connection_retry), not these.
     "max_retries": 1,
     "interval_start": 0.1,
+    # A Redis that hangs (frozen, swapping, a network dropping packets) instead of refusing:
+    # without these a send after a report's commit waited for ever. Above the worker's
+    # 1 s BRPOP, which shares the socket.
+    "socket_connect_timeout": 2,
+    "socket_timeout": 5,
 }
 CELERY_TIMEZONE = "Asia/Shanghai"
 CELERY_BEAT_SCHEDULE = {

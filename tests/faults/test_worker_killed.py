@@ -1,23 +1,24 @@
-"""The Celery worker killed (SIGKILL) in the middle of relaying the outbox: a new worker
-finishes the work and nothing is done twice.
+"""The Celery worker killed (SIGKILL) in the middle of a task: a new worker finishes the
+work and nothing is done twice. Two tasks: the outbox relay and a registry import.
 
-The worker is caught mid-task deterministically: the test locks the sample plugin's
-table against writes, so the relay stops inside its transaction at the plugin hook of
-the first event (events claimed, nothing committed), and is killed there. The kill
-rolls its transaction back with its connection. The task itself was not acknowledged
-(``acks_late``), so Redis hands it to the next worker once the visibility timeout has
-passed (3 s here, ``CELERY_VISIBILITY_TIMEOUT``); the other queued relay finishes the
-events first, and the redelivered task then finds nothing left to do.
+Each worker is caught mid-task deterministically: the test holds a lock the task needs
+(the sample plugin's table, written by the relay's plugin hook; the tenant's import
+lock, taken before an import applies), waits until the worker blocks on it, and kills
+it there. The kill rolls the task's transaction back with its connection. The task was
+not acknowledged (``acks_late``), so Redis hands it to the next worker once the
+visibility timeout has passed (3 s here, ``CELERY_VISIBILITY_TIMEOUT``; 1 h by default).
 """
 
 from __future__ import annotations
 
 import re
 
+import psycopg
 import pytest
 from django_tenants.utils import tenant_context
 
 from civicgrid.platform.notifications.tasks import relay_all_outboxes
+from tests.conftest import database_url
 
 from .conftest import discard_cases, eventually
 from .counting import side_effects, worker_idle
@@ -61,3 +62,61 @@ def test_a_worker_killed_mid_relay_leaves_the_work_to_the_next_one_and_nothing_t
         assert done.reports_heard == {case.number: 1 for case in made}
     finally:
         discard_cases(world, PREFIX)
+
+
+def test_a_worker_killed_mid_import_leaves_the_batch_to_the_next_one_and_each_person_once(
+        stack, committed, tmp_path):
+    """A registry import killed after staging, while it waits to apply (the test holds the
+    tenant's import lock): the batch is left running with nothing applied; the task comes
+    back to the next worker, which stages again from scratch and applies every person once."""
+    from civicgrid.platform.registry import protection
+    from civicgrid.platform.registry.imports import actions
+    from civicgrid.platform.registry.imports.models import ImportBatch, ImportRow
+    from civicgrid.platform.registry.models import Person
+    from tests.platform.registry.imports.helpers import MAPPING, csv_bytes, people, staff
+
+    rows = people(25, seed=9014)
+    indexes = [protection.blind_index(row[1], "id") for row in rows]
+    path = tmp_path / "persons.csv"
+    path.write_bytes(csv_bytes(rows))
+    batch = None
+    lock = psycopg.connect(database_url(), autocommit=True)
+    try:
+        with tenant_context(committed.shangcheng):
+            admin = staff("shangcheng_admin")
+            batch = actions.open_batch(staff=admin, department_code="D-PSB", file_name=path.name, path=str(path))
+        lock.execute("SELECT pg_advisory_lock(hashtext('shangcheng:registry-import'))")  # imports wait to apply
+        with stack.sending(), tenant_context(committed.shangcheng):
+            actions.queue_import(staff=admin, batch=batch, column_mapping=MAPPING)
+        doomed = stack.worker(name="doomed")
+        eventually(lambda: _waiting_on_an_advisory_lock(), stack=stack)
+        doomed.kill()
+        with tenant_context(committed.shangcheng):
+            batch.refresh_from_db()
+            assert batch.status == ImportBatch.Status.RUNNING
+            assert not Person.objects.filter(id_number_index__in=indexes).exists()
+        lock.execute("SELECT pg_advisory_unlock(hashtext('shangcheng:registry-import'))")
+
+        stack.worker(name="heir")
+        with tenant_context(committed.shangcheng):
+            def applied():
+                batch.refresh_from_db()
+                return batch.is_finished
+            eventually(applied, stack=stack)
+            assert batch.status == ImportBatch.Status.APPLIED and batch.new_rows == 25, batch.error
+            assert Person.objects.filter(id_number_index__in=indexes).count() == 25
+    finally:
+        lock.close()
+        with tenant_context(committed.shangcheng):
+            Person.objects.filter(id_number_index__in=indexes).delete()
+            if batch is not None:
+                actions.discard_batch(staff=None, batch=batch)
+                assert not ImportRow.objects.filter(batch_id=batch.pk).exists()
+
+
+def _waiting_on_an_advisory_lock() -> bool:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_locks WHERE NOT granted AND locktype = 'advisory'")
+        return cursor.fetchone()[0] > 0

@@ -24,8 +24,11 @@ client, a new connection per request:
 * accept   -- the command centre accepts each plain report
 * dispatch -- and dispatches it by the routing rule
 
-Prints reports/s with p50/p95/max latency per step, and how a report compares
-with the two floors measured in the same run. Goal: ≥ 200 reports/s
+Prints reports/s with p50/p95/max latency per step, where the machine's CPU went in
+each step (``cpu`` lines: gunicorn, PostgreSQL's backends for this database, the S3
+server, this client), and how a report compares with the two floors measured in the
+same run. BENCH_PROFILE=DIR also records each step's gunicorn workers with py-spy
+(collapsed stacks, ``DIR/<step>.txt``; summarise with ``bench/profile_summary.py``). Goal: ≥ 200 reports/s
 without a photo with p95 ≤ 150 ms. The sweep over 100,000 open cases is timed
 by ``bench/cases_sweep.py``.
 """
@@ -101,7 +104,8 @@ def production_environment(s3_endpoint: str) -> None:
 
 def main() -> int:
     s3_port = free_port()
-    with child([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(s3_port)], s3_port):
+    global S3_SERVER
+    with child([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(s3_port)], s3_port) as S3_SERVER:
         urllib.request.urlopen(f"http://127.0.0.1:{s3_port}/", timeout=10).read()
         production_environment(f"http://127.0.0.1:{s3_port}")
         return run_in_scratch_database("civicgrid_bench_cases", run)
@@ -138,8 +142,21 @@ def build_world() -> dict:
     for name, profile in (("worker", worker), ("operator", operator)):
         client = Client(HTTP_HOST=HOST)
         client.force_login(profile.user)
+        passed_second_factor(client, profile.user)
         sessions[name] = client.cookies["sessionid"].value
     return {"tenant": tenant, "sessions": sessions}
+
+
+def passed_second_factor(client, user) -> None:
+    """The command centre signs in with a second factor (等保 level 3): give the operator an
+    authenticator and mark the session as having passed it, as signing in with a code does."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.create(user=user, name="bench", confirmed=True)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
 
 
 def photo_jpeg() -> bytes:
@@ -203,8 +220,91 @@ class Api:
         return self.post(path, b"".join(parts), f"multipart/form-data; boundary={boundary}")
 
 
+# --- where the CPU went --------------------------------------------------------------
+
+
+def _cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(stat.parent.name))
+        except (OSError, ValueError, IndexError):
+            pass
+    return found
+
+
+class CpuWatch:
+    """CPU seconds per part of the system over one step: the server's workers, PostgreSQL's
+    backends serving this database, the S3 server and this client process."""
+
+    def __init__(self, server: subprocess.Popen, s3: subprocess.Popen):
+        self.server, self.s3 = server, s3
+
+    def _parts(self) -> dict[str, list[int]]:
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                           "AND pid <> pg_backend_pid()")
+            backends = [row[0] for row in cursor.fetchall()]
+        return {"gunicorn": [self.server.pid, *_children(self.server.pid)], "postgres": backends,
+                "s3": [self.s3.pid], "client": [os.getpid()]}
+
+    def sample(self) -> dict[str, dict[int, float]]:
+        return {part: {pid: _cpu_seconds(pid) for pid in pids} for part, pids in self._parts().items()}
+
+    @staticmethod
+    def line(label: str, before: dict, after: dict, elapsed: float, count: int) -> str:
+        used = {part: sum(after[part].get(pid, 0) - before[part].get(pid, 0) for pid in after[part])
+                for part in after}
+        shares = " ".join(f"{part}={seconds / count * 1000:.1f}ms" for part, seconds in used.items())
+        return f"cpu      {label:<8} per request {shares}  (machine {sum(used.values()) / elapsed * 100:.0f}% busy)"
+
+
+WATCH: CpuWatch | None = None
+S3_SERVER: subprocess.Popen | None = None
+PROFILE_DIR = os.environ.get("BENCH_PROFILE", "")
+
+
+@contextmanager
+def py_spy(label: str, server: subprocess.Popen | None):
+    if not PROFILE_DIR or server is None:
+        yield
+        return
+    Path(PROFILE_DIR).mkdir(parents=True, exist_ok=True)
+    out = Path(PROFILE_DIR) / f"{label}.txt"
+    recorder = subprocess.Popen([str(Path(sys.executable).with_name("py-spy")), "record", "--pid", str(server.pid),
+                                 "--subprocesses", "--rate", "250", "--format", "raw", "--nonblocking",
+                                 "-o", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(1.0)  # attached before the first request
+    try:
+        yield
+    finally:
+        recorder.send_signal(2)  # SIGINT: py-spy writes what it has and stops
+        recorder.wait(timeout=60)
+
+
 def run_concurrently(label: str, jobs: list, work, concurrency: int) -> list:
     """Run ``work(job)`` for every job on ``concurrency`` threads; print the figures."""
+    with py_spy(label, WATCH.server if WATCH else None):
+        before = WATCH.sample() if WATCH else None
+        started = time.perf_counter()
+        outcome = _run_threads(label, jobs, work, concurrency)
+        if WATCH:
+            print(WATCH.line(label, before, WATCH.sample(), time.perf_counter() - started, len(jobs)), flush=True)
+    return outcome
+
+
+def _run_threads(label: str, jobs: list, work, concurrency: int) -> list:
     results: list = [None] * len(jobs)
     latencies: list[float] = []
     failures: list = []
@@ -258,7 +358,9 @@ def run() -> None:
                f"127.0.0.1:{port}", "--log-level", "warning"]
     print(f"server  gunicorn workers={workers} settings={os.environ['DJANGO_SETTINGS_MODULE']} "
           f"concurrency={concurrency}", flush=True)
-    with child(command, port, env=dict(os.environ)):
+    global WATCH
+    with child(command, port, env=dict(os.environ)) as server:
+        WATCH = CpuWatch(server, S3_SERVER)
         worker_api, operator_api = Api(port, world["sessions"]["worker"]), Api(port, world["sessions"]["operator"])
         run_concurrently("warmup", list(range(40)), lambda i: worker_api.post_json("/api/v1/cases/",
                                                                                      report_payload(i)), concurrency)

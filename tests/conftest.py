@@ -81,6 +81,10 @@ def committed(django_db_setup, django_db_blocker) -> World:
 def _back_to_public():
     yield
     connection.set_schema_to_public()
+    # Hosts resolved during the test may name tenants and domains its rollback removed.
+    from civicgrid.tenants import hosts
+
+    hosts.forget()
     # The world's tenant objects outlive each test's rolled-back transaction: a plugin a
     # test switched on must not stay on in the next test's tenant_context.
     world = getattr(pytest, "world", None)

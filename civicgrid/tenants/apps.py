@@ -6,3 +6,8 @@ class TenantsConfig(AppConfig):
     name = "civicgrid.tenants"
     label = "tenants"
     verbose_name = _("Tenants")
+
+    def ready(self):
+        from . import signals
+
+        signals.connect()

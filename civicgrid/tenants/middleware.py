@@ -3,6 +3,8 @@ from django.shortcuts import render
 from django.urls import set_urlconf
 from django_tenants.middleware.main import TenantMainMiddleware
 
+from .hosts import tenant_for_host
+
 # What a community's own host answers: its Wagtail site and the residents' forms, nothing else.
 COMMUNITY_SITE_URLCONF = "civicgrid.config.urls_site"
 
@@ -15,10 +17,7 @@ class TenantFromHostMiddleware(TenantMainMiddleware):
     TENANT_NOT_FOUND_EXCEPTION = Http404
 
     def get_tenant(self, domain_model, hostname):
-        domain = domain_model.objects.select_related("tenant").get(domain=hostname)
-        tenant = domain.tenant
-        tenant.domain_serves = domain.serves  # one query, as before: the domain row is at hand
-        return tenant
+        return tenant_for_host(hostname)  # kept per process: no query on most requests
 
     def process_request(self, request):
         response = super().process_request(request)

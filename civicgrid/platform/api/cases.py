@@ -109,7 +109,8 @@ def _with_urls(attachment):
     URL would hand the file to anyone holding the link."""
     keys = {"pk": attachment.case_id, "attachment": attachment.pk}
     attachment.url = reverse("case-file", kwargs=keys)
-    attachment.thumbnail_url = reverse("case-thumbnail", kwargs=keys) if attachment.thumbnail else None
+    # Every image has one: the photo itself is served there until the worker has made the thumbnail.
+    attachment.thumbnail_url = reverse("case-thumbnail", kwargs=keys) if attachment.kind == "image" else None
     return attachment
 
 

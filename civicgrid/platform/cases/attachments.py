@@ -1,15 +1,22 @@
 """Photos and documents on a case.
 
 Every upload is checked and cleaned first (``files.uploads.clean_upload``:
-type by content, size, pixel bombs, EXIF/GPS stripped, thumbnail); only when
-all of them pass is anything stored, under the tenant's prefix in the default
-storage. Rows are written in the caller's transaction; if it rolls back, the
-stored objects are deleted again, so no orphan is left behind.
+type by content, size, pixel bombs, EXIF/GPS stripped); only when all of them pass
+is anything stored, under the tenant's prefix in the default storage. Rows are
+written in the caller's transaction; if it rolls back, the stored objects are
+deleted again, so no orphan is left behind.
+
+Thumbnails are made by the worker after the commit (``make_thumbnails``), so the
+report does not wait for them; until one exists, pages show the photo itself and
+the API a null ``thumbnail_url``. A beat job makes any the worker missed (it was
+down, or the broker was).
 """
 
 from __future__ import annotations
 
+import logging
 import uuid
+from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
@@ -25,6 +32,8 @@ from .models import Attachment, Case, CaseEvent
 
 MAX_FILES = 9  # what a phone's picker sends at once
 
+logger = logging.getLogger(__name__)
+
 
 def clean_all(uploads) -> list[CleanFile]:
     """Every upload cleaned, or one ValidationError naming each bad file."""
@@ -35,7 +44,7 @@ def clean_all(uploads) -> list[CleanFile]:
     for upload in uploads:
         name = getattr(upload, "name", "") or "upload"
         try:
-            cleaned.append(clean_upload(upload, name=name))
+            cleaned.append(clean_upload(upload, name=name, thumbnail=False))
         except ValidationError as exc:
             errors.extend(f"{name}: {message}" for message in exc.messages)
     if errors:
@@ -73,7 +82,46 @@ def store_clean(*, case: Case, files: list[CleanFile], actor, event: CaseEvent |
     except Exception:
         _delete(stored)
         raise
+    images = [a.pk for a in attachments if a.kind == "image" and not a.thumbnail]
+    if images:
+        transaction.on_commit(lambda: _queue_thumbnails(images))
     return attachments
+
+
+def _queue_thumbnails(ids: list[int]) -> None:
+    from .tasks import make_thumbnails
+
+    try:
+        # No retries: with the broker down the report must not wait; the beat job makes them later.
+        make_thumbnails.apply_async(args=[ids], retry=False)
+    except Exception:
+        logger.warning("thumbnails of attachments %s not queued; the backfill will make them", ids)
+
+
+def make_thumbnail_for(attachment: Attachment) -> bool:
+    """Store the thumbnail of an image attachment that has none. Idempotent: a second
+    worker on the same attachment stores nothing (the row is claimed by its update)."""
+    from civicgrid.platform.files.uploads import make_thumbnail
+
+    with default_storage.open(attachment.file, "rb") as handle:
+        data = make_thumbnail(handle.read())
+    stem = attachment.file.rsplit(".", 1)[0]
+    name = save_file(f"{stem}.thumb.jpg", ContentFile(data))
+    claimed = Attachment.objects.filter(pk=attachment.pk, thumbnail="").update(thumbnail=name)
+    if not claimed:
+        _delete([name])
+    return bool(claimed)
+
+
+BACKFILL_DAYS = 7  # a photo that still has no thumbnail after a week cannot be read: stop trying
+
+
+def missing_thumbnails(*, older_than_seconds: int = 0, limit: int = 500):
+    """Image attachments of the last week still without a thumbnail, oldest first."""
+    now = timezone.now()
+    return (Attachment.objects.filter(kind="image", thumbnail="", created_at__lte=now - timedelta(
+        seconds=older_than_seconds), created_at__gte=now - timedelta(days=BACKFILL_DAYS))
+            .order_by("created_at")[:limit])
 
 
 def _delete(names: list[str]) -> None:

@@ -49,3 +49,47 @@ def early_warning_all_tenants() -> int:
     from civicgrid.tenants.selectors import ready_tenant_schemas
 
     return send_to_each(ready_tenant_schemas(), early_warning_tenant, expires=EARLY_WARNING_EXPIRES_SECONDS)
+
+
+# --- thumbnails -------------------------------------------------------------------------
+
+
+@app.task(name="civicgrid.platform.cases.tasks.make_thumbnails", acks_late=True, ignore_result=True)
+def make_thumbnails(attachment_ids: list[int]) -> int:
+    """Thumbnails of the attachments a report stored, made after its commit (idempotent)."""
+    from .attachments import make_thumbnail_for
+    from .models import Attachment
+
+    made = 0
+    for attachment in Attachment.objects.filter(pk__in=attachment_ids, kind="image", thumbnail=""):
+        made += _thumbnail_or_log(make_thumbnail_for, attachment)
+    return made
+
+
+@app.task(name="civicgrid.platform.cases.tasks.backfill_thumbnails_tenant", acks_late=True)
+def backfill_thumbnails_tenant() -> int:
+    """Any image older than a minute still without a thumbnail (its task was lost)."""
+    from .attachments import make_thumbnail_for, missing_thumbnails
+
+    if connection.schema_name == get_public_schema_name():
+        raise RuntimeError("backfill_thumbnails_tenant must be sent from a tenant schema")
+    return sum(_thumbnail_or_log(make_thumbnail_for, a) for a in missing_thumbnails(older_than_seconds=60))
+
+
+@app.task(name="civicgrid.platform.cases.tasks.backfill_thumbnails_all_tenants")
+def backfill_thumbnails_all_tenants() -> int:
+    from civicgrid.tenants.selectors import ready_tenant_schemas
+
+    return send_to_each(ready_tenant_schemas(), backfill_thumbnails_tenant, expires=SWEEP_EXPIRES_SECONDS)
+
+
+def _thumbnail_or_log(make, attachment) -> int:
+    """One attachment's thumbnail; a file that cannot be read is logged and skipped
+    (its page shows the photo itself), never retried forever."""
+    import logging
+
+    try:
+        return int(make(attachment))
+    except Exception:
+        logging.getLogger(__name__).warning("no thumbnail for attachment %s", attachment.pk, exc_info=True)
+        return 0

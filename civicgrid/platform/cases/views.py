@@ -538,15 +538,17 @@ def case_file(request, pk, attachment, thumbnail=False):
     """A case's file, to those who may see the case; never a public storage URL."""
     case = selectors.case_for(request.staff, pk)
     item = case.attachments.filter(pk=attachment).first()
-    name = (item.thumbnail if thumbnail else item.file) if item else ""
-    if not name:
+    if item is None or (thumbnail and item.kind != "image"):
         raise Http404
+    # An image's thumbnail is made by the worker after the report: until then, the photo itself.
+    small = thumbnail and bool(item.thumbnail)
+    name = item.thumbnail if small else item.file
     try:
         handle = default_storage.open(name)
     except OSError as exc:
         raise Http404 from exc
     inline = thumbnail or item.kind == "image"
-    response = FileResponse(handle, content_type="image/jpeg" if thumbnail else item.content_type,
+    response = FileResponse(handle, content_type="image/jpeg" if small else item.content_type,
                             as_attachment=not inline, filename=item.original_name or name.rsplit("/", 1)[-1])
     response["Cache-Control"] = "private, max-age=3600"
     response["X-Content-Type-Options"] = "nosniff"

@@ -55,8 +55,11 @@ class CleanFile:
     original_name: str  # the uploaded name, cleaned for display
 
 
-def clean_upload(stream: BinaryIO, *, name: str, max_bytes: int = MAX_UPLOAD_BYTES) -> CleanFile:
+def clean_upload(stream: BinaryIO, *, name: str, max_bytes: int = MAX_UPLOAD_BYTES,
+                 thumbnail: bool = True) -> CleanFile:
     """The upload read from ``stream`` (from its start when it can seek), checked and cleaned.
+    ``thumbnail`` False leaves an image's thumbnail to be made later (``make_thumbnail``),
+    off the request that uploaded it.
 
     Raises ``ValidationError`` with a code (``empty``, ``too_large``, ``unsupported_type``,
     ``image_too_large``, ``corrupt_image``, ``pdf_active_content``, ``pdf_encrypted``,
@@ -72,7 +75,7 @@ def clean_upload(stream: BinaryIO, *, name: str, max_bytes: int = MAX_UPLOAD_BYT
         )
     image_format = _sniff_image(data)
     if image_format:
-        return _clean_image(data, image_format, name)
+        return _clean_image(data, image_format, name, thumbnail=thumbnail)
     if data.startswith(b"%PDF-"):
         check_pdf(data)
         return CleanFile(data=data, content_type="application/pdf", extension=".pdf", kind="document",
@@ -162,7 +165,7 @@ def _decode(data: bytes, image_format: str) -> Image.Image:
     return image
 
 
-def _clean_image(data: bytes, image_format: str, name: str) -> CleanFile:
+def _clean_image(data: bytes, image_format: str, name: str, *, thumbnail: bool = True) -> CleanFile:
     image = _decode(data, image_format)
     try:
         image = ImageOps.exif_transpose(image)
@@ -182,7 +185,7 @@ def _clean_image(data: bytes, image_format: str, name: str) -> CleanFile:
         kind="image",
         width=clean.width,
         height=clean.height,
-        thumbnail=_thumbnail(clean),
+        thumbnail=_thumbnail(clean) if thumbnail else None,
         original_name=display_name(name, extension),
     )
 
@@ -206,12 +209,24 @@ def _to_srgb(image: Image.Image, mode: str) -> Image.Image:
 def _encode(image: Image.Image, image_format: str) -> bytes:
     out = io.BytesIO()
     if image_format == "JPEG":
-        image.save(out, "JPEG", quality=JPEG_QUALITY, optimize=True)
+        # No optimize=True: its second Huffman pass made the encode three times slower
+        # (26 ms against 9 ms for a phone photo) for a file about 5 % smaller.
+        image.save(out, "JPEG", quality=JPEG_QUALITY)
     elif image_format == "WEBP":
         image.save(out, "WEBP", quality=JPEG_QUALITY)
     else:
         image.save(out, "PNG")
     return out.getvalue()
+
+
+def make_thumbnail(data: bytes) -> bytes:
+    """The thumbnail of an image this module cleaned before (stored bytes, already checked:
+    a JPEG is decoded at a reduced scale straight away)."""
+    image = Image.open(io.BytesIO(data))
+    if image.format == "JPEG":
+        image.draft("RGB", (THUMBNAIL_SIDE * 2, THUMBNAIL_SIDE * 2))
+    image.load()
+    return _thumbnail(image)
 
 
 def _thumbnail(image: Image.Image) -> bytes:

@@ -449,12 +449,17 @@ def test_a_report_and_its_photos_are_one_transaction(sc):
     try:
         assert case["grid"] == "T01-C01-G01" and len(case["attachments"]) == 2
         assert {a["kind"] for a in case["attachments"]} == {"image"}
+        # The thumbnails come from the worker after the commit (tests/platform/cases/test_thumbnails.py);
+        # until then the thumbnail URL serves the photo itself.
         assert all(a["url"] and a["thumbnail_url"] and a["event"] == case["timeline"][0]["id"]
                    for a in case["attachments"])
+        first = case["attachments"][0]
+        assert worker.get(first["thumbnail_url"]).getvalue() == worker.get(first["url"]).getvalue()
     finally:
         for row in Attachment.objects.filter(case_id=case["id"]):
             default_storage.delete(row.file)
-            default_storage.delete(row.thumbnail)
+            if row.thumbnail:
+                default_storage.delete(row.thumbnail)
 
 
 # --- categories, suggestions, notifications, schema ----------------------------------------------------

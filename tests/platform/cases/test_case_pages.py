@@ -22,6 +22,7 @@ from civicgrid.platform.accounts.actions import create_staff_member
 from civicgrid.platform.accounts.staff.models import StaffProfile, StaffRole
 from civicgrid.platform.cases import actions, views
 from civicgrid.platform.cases.models import Attachment, Case, CaseEvent, Level, Source, Status
+from civicgrid.platform.cases.tasks import make_thumbnails
 from civicgrid.platform.org.models import Department, OrgUnit
 from tests.search.helpers import index_now
 from tests.world import PASSWORD
@@ -218,7 +219,16 @@ def test_a_grid_worker_reports_with_photos(sc):
             Source.GRID_WORKER, Status.REPORTED, "T01-C01-G01", Level.COMMUNITY)
         files = list(case.attachments.order_by("pk"))
         assert len(files) == 2 and {f.event.action for f in files} == {"report"}
-        assert all(f.kind == "image" and f.thumbnail for f in files)
+        # Thumbnails are the worker's, after the commit: until then the page shows the photo itself.
+        assert all(f.kind == "image" and not f.thumbnail for f in files)
+    first_page = worker.get(response["Location"]).content.decode()
+    assert f'src="/cases/{case.pk}/files/{files[0].pk}/"' in first_page
+    early = worker.get(f"/cases/{case.pk}/files/{files[0].pk}/thumbnail/")  # the photo itself, for now
+    assert early.status_code == 200 and b"".join(early.streaming_content)[:2] == b"\xff\xd8"
+    with tenant_context(world.shangcheng):
+        assert make_thumbnails.run([f.pk for f in files]) == 2 and make_thumbnails.run([f.pk for f in files]) == 0
+        files = list(case.attachments.order_by("pk"))
+        assert all(f.thumbnail.endswith(".thumb.jpg") for f in files)
 
     page = worker.get(response["Location"]).content.decode()
     assert case.number in page and "楼道堆物" in page

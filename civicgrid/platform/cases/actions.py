@@ -97,7 +97,7 @@ def report_case(*, staff: StaffProfile | None, category: Category | str, title: 
         if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
             errors["location"] = _("The location is not a valid latitude and longitude.")
         else:
-            grid = geo.locate_grid(longitude, latitude)
+            grid = geo.locate_grid_ref(longitude, latitude)
     if latitude is None and not address.strip():
         errors["location"] = _("Give the location: a point on the map or an address.")
     if len(client_key) > 64:
@@ -116,6 +116,9 @@ def report_case(*, staff: StaffProfile | None, category: Category | str, title: 
 
     now = timezone.now()
     calendar = deadlines.tenant_calendar()
+    # Numbered before the transaction: the day's counter row is locked only for its own
+    # statement, not for the whole report, so reports do not queue behind each other.
+    number = next_number(now)
     # No savepoint (but for a keyed report): nothing here is retried, so a failure undoes the
     # caller's whole transaction.
     with transaction.atomic(savepoint=False):
@@ -124,7 +127,7 @@ def report_case(*, staff: StaffProfile | None, category: Category | str, title: 
             # being stored waits on the unique constraint, fails, and answers with the case that won.
             with transaction.atomic(savepoint=bool(client_key)):
                 case = Case.objects.create(
-                    number=next_number(now), title=title[:200], description=description, category=category,
+                    number=number, title=title[:200], description=description, category=category,
                     source=source, urgency=urgency, level=_initial_level(source, grid), reporter=user,
                     reporter_name=reporter_name[:100], reporter_phone_encrypted=phone_encrypted,
                     reporter_phone_index=phone_index, reporter_email=reporter_email, latitude=latitude,

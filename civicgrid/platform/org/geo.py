@@ -48,6 +48,7 @@ class GridEntry:
     code: str
     name: str
     area: float  # square degrees; only for ordering overlaps
+    path: str = ""  # the grid's place in the tree (fixed when the grid is made)
 
 
 class GridLocator:
@@ -59,16 +60,18 @@ class GridLocator:
     share, the smaller grid wins, then the lower code.
     """
 
-    def __init__(self, rows: Iterable[tuple[int, str, str, dict]]):
+    def __init__(self, rows: Iterable[tuple]):
+        """``rows``: (pk, code, name, boundary GeoJSON[, path])."""
         shapes = []
-        for pk, code, name, geometry in rows:
+        for pk, code, name, geometry, *path in rows:
             polygon = _polygon(geometry)
             if polygon is not None:
-                shapes.append((polygon.area, code, pk, name, polygon))
+                shapes.append((polygon.area, code, pk, name, polygon, path[0] if path else ""))
         # Areas rounded to about a square centimetre: equal tiles computed in floating
         # point differ in the last bits, and the code should decide between them.
         shapes.sort(key=lambda s: (round(s[0], 14), s[1]))
-        self.entries = [GridEntry(pk=pk, code=code, name=name, area=area) for area, code, pk, name, _ in shapes]
+        self.entries = [GridEntry(pk=pk, code=code, name=name, area=area, path=path)
+                        for area, code, pk, name, _, path in shapes]
         self.polygons = [s[4] for s in shapes]  # a list: indexing it is faster than an array's
         self.polygon_array = np.array(self.polygons, dtype=object)
         if shapes:
@@ -125,7 +128,7 @@ def _polygon(geometry):
 
 def build_locator() -> GridLocator:
     rows = (OrgUnit.objects.filter(level=OrgUnit.Level.GRID, boundary__isnull=False)
-            .values_list("pk", "code", "name", "boundary").iterator(chunk_size=2000))
+            .values_list("pk", "code", "name", "boundary", "path").iterator(chunk_size=2000))
     return GridLocator(rows)
 
 
@@ -242,3 +245,19 @@ def locate_grid(lng: float, lat: float) -> OrgUnit | None:
     """The grid holding the point (the smallest where grids overlap), or None."""
     found = grids_at(lng, lat)
     return found[0] if found else None
+
+
+def locate_grid_ref(lng: float, lat: float) -> OrgUnit | None:
+    """The same grid as ``locate_grid``, from the index alone (no query): its id, code,
+    name and path are loaded and every other field is deferred (read from the database
+    only if something asks for it). For the report's hot path."""
+    entry = locator().grid_at(lng, lat)
+    if entry is None:
+        return None
+    if not entry.path:  # an index built from rows without paths
+        return OrgUnit.objects.filter(pk=entry.pk).first()
+    known = {"id": entry.pk, "code": entry.code, "name": entry.name, "path": entry.path,
+             "level": OrgUnit.Level.GRID}
+    # from_db takes the loaded values in the model's field order.
+    fields = [f.attname for f in OrgUnit._meta.concrete_fields if f.attname in known]
+    return OrgUnit.from_db("default", fields, [known[name] for name in fields])

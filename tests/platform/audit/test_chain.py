@@ -175,3 +175,32 @@ def test_concurrent_appends_make_one_unbroken_chain(committed):
         assert result.checked == before + 80
         hashes = AuditEntry.objects.values_list("prev_hash", flat=True)
         assert len(set(hashes)) == len(hashes)  # no two rows follow the same row
+
+
+@pytest.mark.slow
+def test_the_command_exits_non_zero_naming_the_broken_row(committed):
+    """The real command in its own process, against committed rows: 0 on an intact chain,
+    1 naming the row once one is altered (and 0 again once it is put back)."""
+    import subprocess
+    import sys
+
+    from tests.conftest import child_env
+
+    def run():
+        return subprocess.run([sys.executable, "-m", "civicgrid.cli", "audit", "verify", "--tenant", "yuhang"],
+                              env=child_env(), capture_output=True, text=True, timeout=120)
+
+    with tenant_context(committed.yuhang):
+        entry = record(action="test.cli", purpose="原样")
+    intact = run()
+    assert intact.returncode == 0 and "yuhang:" in intact.stdout and "chain intact" in intact.stdout, intact.stderr
+    try:
+        with tenant_context(committed.yuhang), transaction.atomic(), trigger_disabled() as cursor:
+            cursor.execute("UPDATE audit_auditentry SET purpose = '篡改' WHERE id = %s", [entry.pk])
+        broken = run()
+        assert broken.returncode == 1
+        assert f"yuhang: chain broken at row {entry.pk}: its content does not match its hash" in broken.stderr
+    finally:
+        with tenant_context(committed.yuhang), transaction.atomic(), trigger_disabled() as cursor:
+            cursor.execute("UPDATE audit_auditentry SET purpose = '原样' WHERE id = %s", [entry.pk])
+    assert run().returncode == 0

@@ -58,7 +58,7 @@ class Command(BaseCommand):
                 result = verify.verify_rows(progress=progress)
                 checked = None
                 if result.ok and with_archives:
-                    checked = self._recheck_archives(result)
+                    checked = self._recheck_archives()
             if not result.ok:
                 broken.append(schema)
                 self.stderr.write(self.style.ERROR(
@@ -78,7 +78,7 @@ class Command(BaseCommand):
         if broken:
             raise CommandError(f"audit chain broken in: {', '.join(broken)}")
 
-    def _recheck_archives(self, result: verify.VerifyResult) -> archives.ArchiveCheck:
+    def _recheck_archives(self) -> archives.ArchiveCheck:
         newest = verify.newest_archive()
         if newest is None:
             return archives.ArchiveCheck()

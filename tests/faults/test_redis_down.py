@@ -94,3 +94,48 @@ def _all_out(found, stack):
     if found.events_waiting or found.index_queue or not set(found.notifications) <= channelled:
         return None
     return found
+
+
+def test_an_import_queued_while_redis_is_down_runs_once_when_it_is_back(stack, committed, tmp_path):
+    """The console queues a registry import while Redis is down: the page answers (the
+    batch is kept, queued) instead of failing after its commit with a batch that nothing
+    would ever send; beat's ``resend_queued_imports`` sends it once Redis is back."""
+    from civicgrid.platform.registry import protection
+    from civicgrid.platform.registry.imports import actions
+    from civicgrid.platform.registry.imports.models import ImportBatch
+    from civicgrid.platform.registry.imports.tasks import resend_queued_imports
+    from civicgrid.platform.registry.models import Person
+    from tests.platform.registry.imports.helpers import MAPPING, csv_bytes, people, staff
+
+    rows = people(20, seed=9015)
+    indexes = [protection.blind_index(row[1], "id") for row in rows]
+    path = tmp_path / "persons.csv"
+    path.write_bytes(csv_bytes(rows))
+    batch = None
+    try:
+        stack.redis.stop()
+        with stack.sending(), tenant_context(committed.shangcheng):
+            admin = staff("shangcheng_admin")
+            batch = actions.open_batch(staff=admin, department_code="D-PSB", file_name=path.name, path=str(path))
+            actions.queue_import(staff=admin, batch=batch, column_mapping=MAPPING)  # no error after the commit
+            batch.refresh_from_db()
+            assert batch.status == ImportBatch.Status.QUEUED
+
+        stack.redis.start()
+        stack.worker()
+        stack.beat(resend_queued_imports)
+        with tenant_context(committed.shangcheng):
+            def finished():
+                batch.refresh_from_db()
+                return batch.is_finished
+            eventually(finished, stack=stack)
+            assert batch.status == ImportBatch.Status.APPLIED and batch.new_rows == 20, batch.error
+        stack.beat(resend_queued_imports)  # again: nothing left queued, nothing twice
+        worker_idle(stack)
+        with tenant_context(committed.shangcheng):
+            assert Person.objects.filter(id_number_index__in=indexes).count() == 20
+    finally:
+        with tenant_context(committed.shangcheng):
+            Person.objects.filter(id_number_index__in=indexes).delete()
+            if batch is not None:
+                actions.discard_batch(staff=None, batch=batch)

@@ -363,6 +363,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "civicgrid.search.tasks.index_all_queued",
         "schedule": 60.0,
     },
+    "resend-queued-imports": {  # imports queued while the broker was down
+        "task": "civicgrid.platform.registry.imports.tasks.resend_queued_imports",
+        "schedule": 300.0,
+    },
     "unread-to-channels": {
         "task": "civicgrid.plugins.tasks.deliver_all_unread",
         "schedule": 60.0,

@@ -130,15 +130,25 @@ def map_columns(*, staff: StaffProfile | None, batch: ImportBatch, column_mappin
 
 def queue_import(*, staff: StaffProfile | None, batch: ImportBatch, column_mapping: dict[str, str]) -> ImportBatch:
     """Check the mapping now (so the page can answer at once); the work runs in a task."""
-    from .tasks import run_import_batch
-
     with transaction.atomic():
         batch = map_columns(staff=staff, batch=batch, column_mapping=column_mapping)
         batch.status = ImportBatch.Status.QUEUED
         batch.save(update_fields=["status"])
         Reporter(batch.pk).phase("queued")
-        transaction.on_commit(lambda: run_import_batch.delay(batch.pk))
+        transaction.on_commit(lambda: send_import(batch.pk))
     return batch
+
+
+def send_import(batch_id: int) -> None:
+    """Ask a worker to run a queued batch. With the broker down (or a Redis that lost its
+    queue) the batch stays queued and beat's ``resend_queued_imports`` sends it again; a
+    worker that finds it finished or running elsewhere does nothing."""
+    from .tasks import run_import_batch
+
+    try:
+        run_import_batch.apply_async(args=[batch_id], retry=False)
+    except Exception:  # the page answers "queued" all the same: the batch is kept
+        logger.warning("registry import %s: the broker is unavailable; sent again later", batch_id, exc_info=True)
 
 
 @contextmanager

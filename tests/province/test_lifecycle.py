@@ -41,7 +41,7 @@ from civicgrid.tenants.models import Domain, Tenant
 from tests.tenants.test_http_isolation import signed_in
 from tests.world import PASSWORD, discard_tenant
 
-ROUTES_COVERED = {"province:offboard": "test_only_the_provincial_admin_offboards"}
+ROUTES_COVERED = {"offboard": "test_only_the_provincial_admin_offboards"}
 
 
 def jpeg(colour) -> SimpleUploadedFile:

@@ -78,6 +78,8 @@ def unmask(*, staff: StaffProfile, person: Person, field: str, purpose: str) -> 
     purpose = (purpose or "").strip()
     if len(purpose) < MIN_PURPOSE_LENGTH:
         raise ValidationError(_("State the purpose (at least %(n)d characters).") % {"n": MIN_PURPOSE_LENGTH})
+    if person.anonymised_at is not None:
+        raise ValidationError(_("This person was anonymised: nothing is left to show."))
     value = person.id_number() if field == "id_number" else person.phone()
     record(action="registry.unmasked", actor=staff.user, target=person, purpose=purpose, field=field)
     return value
@@ -108,6 +110,8 @@ def set_care_record(*, staff: StaffProfile, person: Person, kind: CareKind, valu
     person = access(staff, Person, person.pk)
     if not can_write(staff) or not care_kinds_for(staff).filter(pk=kind.pk).exists():
         raise Http404
+    if person.anonymised_at is not None:
+        raise ValidationError(_("This person was anonymised and can no longer be changed."))
     clean = kind.clean_values(values)
     with transaction.atomic():
         care, _created = CareRecord.objects.update_or_create(kind=kind, person=person, defaults={"values": clean})
@@ -204,6 +208,9 @@ def _save_changes(*, staff: StaffProfile, row, changes: dict, setters: dict | No
     """Apply ``changes`` (field → value) to a visible, writable record and save only those fields."""
     row = access(staff, type(row), row.pk)
     _writable_grid(staff, row.grid)
+    if getattr(row, "anonymised_at", None) is not None:
+        # Its data was erased on request: writing it again would undo the erasure.
+        raise ValidationError(_("This person was anonymised and can no longer be changed."))
     if changes.get("grid") is not None:
         _writable_grid(staff, changes["grid"])
     errors: dict[str, list[str]] = {}

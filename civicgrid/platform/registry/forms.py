@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _l
 
 from civicgrid.platform.org.selectors import units_for
 
+from . import protection
 from .actions import MIN_PURPOSE_LENGTH
 from .identity import normalise_phone, parse_id_number
 from .models import Person
@@ -56,6 +57,24 @@ class PersonSearchForm(RegistrySearchForm):
         raw = self.cleaned_data["phone"]
         return normalise_phone(raw) if raw.strip() else ""
 
+    def query_without_numbers(self) -> dict:
+        """The search as URL parameters, an ID number or phone replaced by its blind index:
+        the form is posted, and the results page it redirects to carries no number."""
+        query = {}
+        for key, value in self.filters().items():
+            if key in ("id_number", "phone"):
+                query[f"{key}_index"] = protection.blind_index(value, "id" if key == "id_number" else "phone")
+            else:
+                query[key] = value
+        return query
+
+
+class PersonIndexFilters(forms.Form):
+    """What the results page reads back: the blind indexes, never the numbers."""
+
+    id_number_index = forms.RegexField(regex=r"^[0-9a-f]{64}$", required=False)
+    phone_index = forms.RegexField(regex=r"^[0-9a-f]{64}$", required=False)
+
 
 class CareRecordSearchForm(forms.Form):
     kind = forms.ChoiceField(label=_l("Care group"), required=False)
@@ -82,6 +101,17 @@ class UnmaskForm(forms.Form):
 
     def add_action_error(self, error: ValidationError) -> None:
         self.add_error("purpose", error)
+
+
+class AnonymiseForm(forms.Form):
+    """The console's confirmation: a reason (checked by the action) and a tick."""
+
+    reason = forms.CharField(label=_l("Reason"), max_length=200, required=False,
+                             help_text=_l("For example the request's reference. It is recorded in the audit trail; "
+                                          "do not repeat the person's data here."),
+                             widget=forms.TextInput(attrs={"required": True}))
+    confirm = forms.BooleanField(label=_l("I understand the name, ID number, phone, addresses and care records are "
+                                          "erased for good."), required=True)
 
 
 class PersonCreateForm(forms.Form):

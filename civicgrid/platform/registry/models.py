@@ -64,6 +64,9 @@ class Person(GridBound):
     actual_address = models.CharField(_l("actual address"), max_length=200, blank=True)
     household = models.ForeignKey(Household, null=True, blank=True, on_delete=models.SET_NULL,
                                   related_name="members", verbose_name=_l("household"))
+    # Set when the person's data was erased on request (``anonymisation``): the row stays,
+    # a placeholder for statistics and for the cases that name it, with nothing that identifies.
+    anonymised_at = models.DateTimeField(_l("anonymised"), null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["name", "id"]
@@ -95,15 +98,16 @@ class Person(GridBound):
         self.phone_index = protection.blind_index(phone, "phone")
 
     def id_number(self) -> str:
-        """Plain text: only for the unmask action and matching code, never for display."""
-        return protection.decrypt(self.id_number_encrypted)
+        """Plain text: only for the unmask action and matching code, never for display.
+        Empty once anonymised (the value was erased, not kept encrypted)."""
+        return protection.decrypt(self.id_number_encrypted) if self.id_number_encrypted else ""
 
     def phone(self) -> str:
         return protection.decrypt(self.phone_encrypted) if self.phone_encrypted else ""
 
     @property
     def masked_id_number(self) -> str:
-        return protection.mask_id_number(self.id_number())
+        return protection.mask_id_number(self.id_number()) if self.id_number_encrypted else ""
 
     @property
     def masked_phone(self) -> str:

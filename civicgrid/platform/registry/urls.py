@@ -13,6 +13,7 @@ urlpatterns = [
     path("persons/new/", views.person_create, name="registry-person-create"),
     path("persons/<int:pk>/", views.person_detail, name="registry-person"),
     path("persons/<int:pk>/unmask/", views.person_unmask, name="registry-person-unmask"),
+    path("persons/<int:pk>/anonymise/", views.person_anonymise, name="registry-person-anonymise"),
     path("households/", views.household_list, name="registry-households"),
     path("buildings/", views.building_list, name="registry-buildings"),
     path("houses/", views.house_list, name="registry-houses"),

@@ -9,17 +9,27 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
+from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from civicgrid.platform.accounts.access import staff_required
 
 from . import actions, selectors
+from .anonymisation import anonymise_person
 from .exports import COLUMNS, table_rows
-from .forms import CareRecordSearchForm, PersonCreateForm, PersonSearchForm, RegistrySearchForm, UnmaskForm
+from .forms import (
+    AnonymiseForm,
+    CareRecordSearchForm,
+    PersonCreateForm,
+    PersonIndexFilters,
+    PersonSearchForm,
+    RegistrySearchForm,
+    UnmaskForm,
+)
 from .models import Building, CareRecord, House, Household, Organisation, Person, Place, Thing
 
 PAGE_SIZE = 50
@@ -43,7 +53,7 @@ def _search(form) -> dict | None:
     return form.filters() if form.is_valid() else None
 
 
-def _list_page(request, *, model, form, rows, links=None):
+def _list_page(request, *, model, form, rows, links=None, status=200):
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     records = list(page.object_list)
     # Person rows carry their care groups; care rows are records themselves.
@@ -63,7 +73,9 @@ def _list_page(request, *, model, form, rows, links=None):
         "export_xlsx": reverse(f"api-registry-{plural}-export", kwargs={"fmt": "xlsx"}),
         "create_url": reverse("registry-person-create")
         if model is Person and selectors.can_write(request.staff) else "",
-    })
+        "search_method": "post" if model is Person else "get",
+        "searched_by_number": model is Person and any(k in request.GET for k in ("id_number_index", "phone_index")),
+    }, status=status)
 
 
 @staff_required()
@@ -78,8 +90,21 @@ def home(request):
 
 @staff_required()
 def person_list(request):
+    """The search is posted and answered by a redirect to a results page whose URL carries
+    a blind index instead of an ID number or phone: no number reaches an access log, the
+    browser's history or a Referer. A link with the numbers themselves is redirected too."""
+    if request.method == "POST" or "id_number" in request.GET or "phone" in request.GET:
+        form = PersonSearchForm(request.POST if request.method == "POST" else request.GET, staff=request.staff)
+        if form.is_valid():
+            return HttpResponseRedirect(f"{reverse('registry-persons')}?{urlencode(form.query_without_numbers())}",
+                                        status=303)
+        return _list_page(request, model=Person, form=form, rows=Person.objects.none(), status=400)
     form = PersonSearchForm(request.GET or None, staff=request.staff)
     filters = _search(form)
+    indexes = PersonIndexFilters(request.GET)
+    if filters is not None:
+        filters = ({**filters, **{k: v for k, v in indexes.cleaned_data.items() if v}} if indexes.is_valid()
+                   else None)
     rows = Person.objects.none() if filters is None else selectors.with_visible_care(
         request.staff, selectors.search_registry(request.staff, Person, **filters))
     return _list_page(request, model=Person, form=form, rows=rows,
@@ -116,7 +141,7 @@ def care_record_list(request):
                       links=lambda r: reverse("registry-person", kwargs={"pk": r.person_id}))
 
 
-def _person_page(request, person, *, unmask_form=None, unmasked=None, status=200):
+def _person_page(request, person, *, unmask_form=None, unmasked=None, anonymise_form=None, status=200):
     staff = request.staff
     care = list(selectors.care_records_for(staff).filter(person=person).order_by("kind__code"))
     actions.record_sensitive_read(staff=staff, records=care, channel=CHANNEL)
@@ -130,6 +155,8 @@ def _person_page(request, person, *, unmask_form=None, unmasked=None, status=200
         "may_unmask": may_unmask,
         "unmask_form": unmask_form or (UnmaskForm() if may_unmask else None),
         "unmasked": unmasked,
+        "anonymise_form": (anonymise_form or AnonymiseForm()) if selectors.can_write(staff)
+        and person.anonymised_at is None else None,
     }, status=status)
     if unmasked:
         # The clear value is shown once: no browser or proxy may keep the page.
@@ -164,6 +191,25 @@ def person_unmask(request, pk):
     label = dict(form.fields["field"].choices)[form.cleaned_data["field"]]
     return _person_page(request, person, unmask_form=UnmaskForm(),
                         unmasked={"label": label, "value": value})
+
+
+@staff_required()  # outermost: another tenant's user gets 404 whatever the method
+@require_POST
+def person_anonymise(request, pk):
+    """Erase the person's data on request (PIPL), after a stated reason and a confirmation."""
+    person = selectors.access(request.staff, Person, pk)
+    if not selectors.can_write(request.staff):
+        raise Http404
+    form = AnonymiseForm(request.POST)
+    if not form.is_valid():
+        return _person_page(request, person, anonymise_form=form, status=400)
+    try:
+        anonymise_person(staff=request.staff, person=person, reason=form.cleaned_data["reason"])
+    except ValidationError as exc:
+        for message in exc.messages:
+            form.add_error("reason", message)
+        return _person_page(request, person, anonymise_form=form, status=400)
+    return redirect("registry-person", person.pk)
 
 
 @staff_required()

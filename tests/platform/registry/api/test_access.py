@@ -14,7 +14,7 @@ from .conftest import EVERYONE, SHANGCHENG, YUHANG, counts
 
 ROUTE_NAMES = [
     "registry-home", "registry-persons", "registry-person", "registry-person-unmask", "registry-person-create",
-    "registry-households",
+    "registry-person-anonymise", "registry-households",
     "registry-buildings", "registry-houses", "registry-places", "registry-organisations", "registry-things",
     "registry-care-records",
     "api-registry-persons-unmask", "api-registry-care-kinds", "api-registry-care-kinds-detail",
@@ -60,6 +60,8 @@ def requests_for(registry) -> list[tuple[str, str, str, dict | None]]:
          {"field": "id_number", "purpose": "核实身份信息"}),
         ("registry-person-create", "post-form", "/registry/persons/new/",
          {**new_person, "residence": "registered", "phone": "", "registered_address": "", "actual_address": ""}),
+        ("registry-person-anonymise", "post-form", f"/registry/persons/{person.pk}/anonymise/",
+         {"reason": "申请编号 PIPL-1", "confirm": "on"}),
         ("api-registry-persons-unmask", "post", f"{api}/persons/{person.pk}/unmask/",
          {"field": "id_number", "purpose": "核实身份信息"}),
         ("api-registry-care-kinds", "get", f"{api}/care-kinds/", None),

@@ -1,4 +1,4 @@
-"""civicgrid registry import … | verify …
+"""civicgrid registry import … | verify … | anonymise …
 
 Each subcommand lives with its feature: ``imports.cli`` and ``verification.cli``
 each provide ``configure(parser)`` and ``run(command, **options)``.
@@ -11,11 +11,12 @@ from django.core.management.base import BaseCommand
 SUBCOMMANDS = {
     "import": ("civicgrid.platform.registry.imports.cli", "Import a department's file into the registry."),
     "verify": ("civicgrid.platform.registry.verification.cli", "Verify a list of people against the registry."),
+    "anonymise": ("civicgrid.platform.registry.anonymisation_cli", "Erase one person's data on request (PIPL)."),
 }
 
 
 class Command(BaseCommand):
-    help = "Registry imports and verification."
+    help = "Registry imports, verification and erasure on request."
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="subcommand", required=True)

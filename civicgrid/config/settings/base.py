@@ -383,7 +383,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "civicgrid.plugins.tasks.make_monthly_statements",
         "schedule": crontab(minute=30, hour=2, day_of_month=1),
     },
+    "purge-offboarded-tenants": {  # tenants whose offboarding grace period is over, nightly
+        "task": "civicgrid.province.tasks.purge_due_tenants",
+        "schedule": crontab(minute=0, hour=4),
+    },
 }
+
+# Tenant backups and offboarding archives (civicgrid tenants backup|offboard): a mounted
+# volume in production, kept apart from the data it backs up.
+CIVICGRID_BACKUP_DIR = os.environ.get("CIVICGRID_BACKUP_DIR", str(DATA_DIR / "backups"))
 
 # --- audit trail -----------------------------------------------------------
 

@@ -1,6 +1,7 @@
 """PostgreSQL restarted while the web server is up: requests during the restart get a
 clear 503 (never a half-written case), and afterwards the same server process serves
-again without being restarted (``conn_health_checks`` drops the dead connections).
+again without being restarted (``conn_health_checks`` drops the dead connections), and
+a Celery worker that lost its connection too relays what waited, once.
 
 The restart is a TCP relay between the web server and the machine's PostgreSQL that the
 test cuts (every connection dropped, new ones refused) and restores on the same port
@@ -24,8 +25,9 @@ from django_tenants.utils import tenant_context
 
 from civicgrid.platform.cases.models import Case, CaseEvent
 from civicgrid.platform.notifications.models import OutboxEvent
+from civicgrid.platform.notifications.tasks import relay_all_outboxes
 
-from .conftest import discard_cases, report_over_http, unique_title
+from .conftest import discard_cases, eventually, report_over_http, unique_title
 from .processes import TcpRelay
 
 pytestmark = [pytest.mark.faults, pytest.mark.slow]
@@ -36,7 +38,9 @@ def test_a_database_restart_answers_503_meanwhile_and_the_server_serves_again_af
     world = committed
     s = connection.settings_dict
     relay = TcpRelay(int(s["PORT"] or 5432), s["HOST"] or "127.0.0.1").start()
-    web = stack.web(DATABASE_URL=f"postgresql://{s['USER']}@127.0.0.1:{relay.port}/{s['NAME']}")
+    through_relay = f"postgresql://{s['USER']}@127.0.0.1:{relay.port}/{s['NAME']}"
+    web = stack.web(DATABASE_URL=through_relay)
+    stack.worker(DATABASE_URL=through_relay)  # relays each report's events as they come
     sent: list[tuple[str, int, dict | str]] = []
     stop = threading.Event()
 
@@ -79,6 +83,15 @@ def test_a_database_restart_answers_503_meanwhile_and_the_server_serves_again_af
         for _title, status, body in sent:
             if status == 503:
                 assert body == {"detail": expected}, body
+
+        # The worker's connection died with the restart too: its next relay reconnects (Celery
+        # closes unusable connections before each task) and delivers what waited, once.
+        stack.beat(relay_all_outboxes)
+        with tenant_context(world.shangcheng):
+            eventually(lambda: not OutboxEvent.objects.filter(
+                topic="case.report", delivered_at__isnull=True,
+                payload__case_id__in=list(Case.objects.filter(title__startswith=PREFIX).values_list("pk", flat=True))
+            ).exists(), stack=stack)
 
         with tenant_context(world.shangcheng):
             refused = [title for title, status, _body in sent if status == 503]

@@ -8,7 +8,9 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import sys
 import tarfile
+import urllib.request
 from datetime import timedelta
 
 import pytest
@@ -38,6 +40,7 @@ from civicgrid.province.onboarding import onboard_tenant, resume_tenant
 from civicgrid.search.indexing import reindex
 from civicgrid.search.selectors import search_cases
 from civicgrid.tenants.models import Domain, Tenant
+from tests.conftest import free_port, running
 from tests.tenants.test_http_isolation import signed_in
 from tests.world import PASSWORD, discard_tenant
 
@@ -259,3 +262,41 @@ def test_the_provincial_admin_offboards_from_the_province_page(world):
     assert Tenant.objects.get(division_code="330110").status == Tenant.Status.SUSPENDED  # the archive: a task
     page = client.get("/province/").content.decode()
     assert "/province/tenants/330102/offboard/" in page
+
+
+@pytest.fixture
+def s3_endpoint():
+    """moto's S3 API server on loopback, as tests/tenants/test_context.py starts it."""
+    port = free_port()
+    with running([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)], port=port, env=None):
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10).read()
+        yield f"http://127.0.0.1:{port}"
+
+
+def test_files_in_object_storage_are_archived_and_restored_under_the_new_prefix(committed, s3_endpoint, tmp_path,
+                                                                                  settings):
+    settings.STORAGES = {**settings.STORAGES, "default": {
+        "BACKEND": "civicgrid.platform.files.storage.TenantS3Storage",
+        "OPTIONS": {"endpoint": s3_endpoint, "access_key": "test", "secret_key": "testtest",
+                    "bucket": "civicgrid-lifecycle", "secure": False}}}
+    hashed = make_password(PASSWORD)
+    tenant = onboard_tenant(name="桐庐县", division_code="330183", level="county", parent_code="330100",
+                            domain="tonglu.localhost", admin_password_hash=hashed, acting_user=None).tenant
+    try:
+        with tenant_context(tenant):
+            default_storage.save("photos/2026/现场.jpg", jpeg((10, 20, 30)))
+            default_storage.save("audit/archive.jsonl", io.BytesIO(b'{"row": 1}\n'))
+        result = lifecycle.export_tenant(tenant=tenant, to=tmp_path, acting_user=None)
+        assert {f["name"] for f in result.manifest["files"]} == {"photos/2026/现场.jpg", "audit/archive.jsonl"}
+        copy = lifecycle.restore_tenant(source=result.path, schema="tonglu_copy", domain="tonglu-copy.localhost",
+                                        division_code="330184", acting_user=None)
+        assert stored_files(copy) == stored_files(tenant) != {}
+        keys = {o.object_name for o in default_storage.client.list_objects("civicgrid-lifecycle", recursive=True)}
+        assert {"tenants/tonglu_copy/photos/2026/现场.jpg", "tenants/tonglu/photos/2026/现场.jpg"} <= keys
+    finally:
+        for code in ("330184", "330183"):
+            connection.set_schema_to_public()
+            gone = Tenant.objects.filter(division_code=code).first()
+            if gone:
+                remove_files(gone)
+                discard_tenant(code)

@@ -145,9 +145,9 @@ def report_case(*, staff: StaffProfile | None, category: Category | str, title: 
             case.persons.set(persons)
         if places:
             case.places.set(places)
-        event = _after(case, action="report", from_status="", actor=user, comment="", data={"source": source})
-        if cleaned:
-            attachments.store_clean(case=case, files=cleaned, actor=user, event=event)
+        _after(case, action="report", from_status="", actor=user, comment="", data={"source": source},
+               with_event=(lambda event: attachments.store_clean(case=case, files=cleaned, actor=user, event=event))
+               if cleaned else None)
     return case
 
 
@@ -186,7 +186,8 @@ def _initial_level(source: str, grid: OrgUnit | None) -> str:
 
 
 def _transition(*, staff: StaffProfile | None, case_id, action: str, version: int | None = None,
-                comment: str = "", change: Callable[[Case], dict | None] | None = None) -> Case:
+                comment: str = "", change: Callable[[Case], dict | None] | None = None,
+                with_event: Callable[[CaseEvent], object] | None = None) -> Case:
     """Lock, check, change, record. ``staff`` None is the platform itself (the
     sweep, a reporter's link): no scope and no role, only the transition."""
     with transaction.atomic():
@@ -205,7 +206,7 @@ def _transition(*, staff: StaffProfile | None, case_id, action: str, version: in
         case.version += 1
         case.save()
         _after(case, action=action, from_status=from_status, actor=staff.user if staff else None, comment=comment,
-               data=data)
+               data=data, with_event=with_event)
     return case
 
 
@@ -218,17 +219,24 @@ def _locked(staff: StaffProfile | None, case_id) -> Case:
     return Case.objects.select_for_update(of=("self",)).select_related("category", "department").get(pk=pk)
 
 
-def _after(case: Case, *, action: str, from_status: str, actor, comment: str, data: dict) -> CaseEvent:
+def _after(case: Case, *, action: str, from_status: str, actor, comment: str, data: dict,
+           with_event: Callable[[CaseEvent], object] | None = None) -> CaseEvent:
+    """The timeline entry, the notifications, the outbox event and the audit row of a change.
+    ``with_event(event)`` runs before the audit row (a report's photos are stored there)."""
     event = CaseEvent.objects.create(case=case, action=action, from_status=from_status, to_status=case.status,
                                      actor=actor, actor_label=getattr(actor, "username", "") or "system",
                                      comment=comment, data=data)
-    record(action=f"case.{action}", actor=actor, target=case, number=case.number, status=case.status, **data)
+    if with_event is not None:
+        with_event(event)
     notified = notify.store(case, action, actor=actor)
     # Where the case now is (department, area) travels with the event: open lists are nudged by it.
     emit(f"case.{action}", case_id=case.pk, number=case.number, status=case.status, version=case.version,
          schema=connection.schema_name, notifications=notified, holding_department=case.department_id,
          department_notified=bool(notified) and notify.tells_department(action, case), org_path=case.org_path,
          **data)
+    # Last: the audit row holds the tenant's chain lock until the commit (every audited change in the
+    # county waits for it), so nothing slow may follow it, least of all storing photos.
+    record(action=f"case.{action}", actor=actor, target=case, number=case.number, status=case.status, **data)
     return event
 
 
@@ -396,15 +404,22 @@ def decide_extension(*, staff: StaffProfile, case_id, grant: bool, version: int 
                        change=change)
 
 
-def handle_case(*, staff: StaffProfile, case_id, result: str, version: int | None = None) -> Case:
+def handle_case(*, staff: StaffProfile, case_id, result: str, version: int | None = None,
+                photos: Iterable = ()) -> Case:
+    """``photos`` (of the result) are checked before anything changes and stored on the
+    handling step of the timeline, in the same transaction."""
     result = _required(result, "result", _("Describe what was done."))
+    cleaned = attachments.clean_all(photos) if photos else []
 
     def change(case):
         case.result = result
         case.handled_at = timezone.now()
 
+    def store(event):
+        attachments.store_clean(case=event.case, files=cleaned, actor=staff.user, event=event)
+
     return _transition(staff=staff, case_id=case_id, action="handle", version=version, comment=result,
-                       change=change)
+                       change=change, with_event=store if cleaned else None)
 
 
 def escalate_case(*, staff: StaffProfile | None, case_id, reason: str, version: int | None = None,

@@ -21,7 +21,6 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.db.models import Case as SqlCase
 from django.db.models import DateTimeField, F, Q, QuerySet, When
 from django.http import FileResponse, Http404
@@ -44,7 +43,7 @@ from civicgrid.platform.registry.selectors import persons_for
 from civicgrid.search.query import SearchFilters, SearchUnavailable
 from civicgrid.search.selectors import labelled_facets, search_cases
 
-from . import actions, attachments, rules, selectors
+from . import actions, rules, selectors
 from .forms import (
     CaseFilterForm,
     CommentForm,
@@ -318,11 +317,7 @@ def _who(request, case: Case, version: int) -> dict:
 
 def _handle(request, case, version, data) -> Case:
     """The result and its photos in one transaction, the photos on the handling step of the timeline."""
-    with transaction.atomic():
-        handled = actions.handle_case(**_who(request, case, version), result=data["result"])
-        attachments.attach_uploads(case=handled, uploads=data["photos"], actor=request.user,
-                                   event=handled.events.filter(action="handle").last())
-    return handled
+    return actions.handle_case(**_who(request, case, version), result=data["result"], photos=data["photos"])
 
 
 def _link_duplicate(request, case, version, data) -> Case:

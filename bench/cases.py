@@ -6,8 +6,10 @@ Run from the repository root with a PostgreSQL server and Redis available:
     REDIS_URL=redis://127.0.0.1:6379/5 \
     .venv/bin/python bench/cases.py
 
-The platform runs as in production: production settings, gunicorn (the WSGI
-server the deployment uses, BENCH_WORKERS processes, default 4) against a
+The platform runs as in production: production settings, gunicorn as deployed
+(civicgrid/config/gunicorn.py: a process per core plus one, four threads each;
+BENCH_WORKERS overrides the processes; a tree without that file runs 4 sync workers, as
+the benchmark did before it) against a
 scratch database (``civicgrid_bench_cases``, dropped at the end unless
 BENCH_KEEP=1), Redis for the broker and cache, and object storage over the S3
 API (moto's server on loopback). A county with the demo tree and the default
@@ -350,13 +352,21 @@ def report_payload(i: int) -> dict:
 def run() -> None:
     world = build_world()
     port = free_port()
-    workers = int(os.environ.get("BENCH_WORKERS", "4"))
+    workers = int(os.environ.get("BENCH_WORKERS", "0"))  # 0: as deployed (civicgrid/config/gunicorn.py)
     concurrency = int(os.environ.get("BENCH_CONCURRENCY", "16"))
     reports = int(os.environ.get("BENCH_REPORTS", "2000"))
     photos = int(os.environ.get("BENCH_PHOTOS", "300"))
-    command = [sys.executable, "-m", "gunicorn", "civicgrid.config.wsgi", "-w", str(workers), "-b",
-               f"127.0.0.1:{port}", "--log-level", "warning"]
-    print(f"server  gunicorn workers={workers} settings={os.environ['DJANGO_SETTINGS_MODULE']} "
+    if Path("civicgrid/config/gunicorn.py").exists():  # the deployed configuration (absent in old trees)
+        command = [sys.executable, "-m", "gunicorn", "civicgrid.config.wsgi", "--config",
+                   "python:civicgrid.config.gunicorn", "-b", f"127.0.0.1:{port}", "--log-level", "warning"]
+        if workers:
+            command += ["-w", str(workers)]
+        shape = f"config=civicgrid/config/gunicorn.py workers={workers or 'cpus+1'} threads=4"
+    else:
+        command = [sys.executable, "-m", "gunicorn", "civicgrid.config.wsgi", "-w", str(workers or 4), "-b",
+                   f"127.0.0.1:{port}", "--log-level", "warning"]
+        shape = f"sync workers={workers or 4}"
+    print(f"server  gunicorn {shape} settings={os.environ['DJANGO_SETTINGS_MODULE']} "
           f"concurrency={concurrency}", flush=True)
     global WATCH
     with child(command, port, env=dict(os.environ)) as server:

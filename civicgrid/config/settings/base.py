@@ -355,6 +355,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "civicgrid.province.tasks.publish_all_aggregates",
         "schedule": 900.0,
     },
+    "backfill-thumbnails": {  # photos whose thumbnail task was lost (worker or broker down)
+        "task": "civicgrid.platform.cases.tasks.backfill_thumbnails_all_tenants",
+        "schedule": 300.0,
+    },
     "relay-outboxes": {
         "task": "civicgrid.platform.notifications.tasks.relay_all_outboxes",
         "schedule": 60.0,

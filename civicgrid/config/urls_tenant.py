@@ -48,7 +48,8 @@ urlpatterns = [
     path("", include("civicgrid.platform.api.catalog_urls")),
     # Last: Wagtail's page route, so page URLs can be built here (the editor's "view live" links
     # to a community's host). This host has no Wagtail site, so it serves no page: 404.
-    re_path(r"^((?:[\w\-]+/)*)$", wagtail_views.serve, name="wagtail_serve"),
+    # Never under api/ or open311/: their clients get their own 404, not a page view's CSRF refusal.
+    re_path(r"^(?!api/|open311/)((?:[\w\-]+/)*)$", wagtail_views.serve, name="wagtail_serve"),
 ]
 
 # Errors before a view answers (no route, a body too big, a crash) in the format of the

@@ -55,3 +55,13 @@ def test_a_crash_and_a_bad_request_answer_in_the_familys_format(path, kind):
             assert (error.findtext("code"), error.findtext("description")) == (str(status), message)
         else:
             assert "application/json" not in response["Content-Type"]
+
+
+def test_a_post_without_a_csrf_cookie_to_no_route_under_api_is_a_json_404(world):
+    """The tenant's last route (Wagtail's page view, CSRF-checked) once caught these: an
+    anonymous POST got the CSRF failure page as HTML."""
+    anonymous = Client(HTTP_HOST=SHANGCHENG, HTTP_ACCEPT_LANGUAGE="en", enforce_csrf_checks=True)
+    for path in ("/api/v1/cases/Ø/accept/", "/api/v1/routing-rules/x/"):
+        response = anonymous.post(path, {"reason": "x"})
+        assert response.status_code == 404, path
+        assert response.json() == {"detail": "Not found."}

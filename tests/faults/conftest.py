@@ -121,11 +121,11 @@ def _forget_connections():
 
 
 def report_over_http(port: int, title: str, *, photo: bytes | None = None, timeout: float = 30,
-                     language: str = "zh-hans", auth=GRID_WORKER) -> requests.Response:
+                     language: str = "zh-hans", auth=GRID_WORKER, description: str = "故障演练") -> requests.Response:
     """A grid worker's report through the API, as the phone app sends it."""
     url = f"http://127.0.0.1:{port}/api/v1/cases/"
     headers = {"Host": SHANGCHENG, "Accept-Language": language}
-    data = {"category": "DSP-NEIGHBOUR", "title": title, "description": "故障演练", "source": "grid_worker",
+    data = {"category": "DSP-NEIGHBOUR", "title": title, "description": description, "source": "grid_worker",
             **{k: str(v) for k, v in IN_G01.items()}}
     if photo is None:
         return requests.post(url, json=data, headers=headers, auth=auth, timeout=timeout)

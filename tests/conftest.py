@@ -153,6 +153,17 @@ def asgi_server(django_db_setup):
         yield port
 
 
+def forget_pending_relays() -> None:
+    import redis
+    from django.conf import settings
+
+    from civicgrid.platform.notifications.outbox import RELAY_PENDING_KEY
+
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    for key in client.scan_iter(f"*{RELAY_PENDING_KEY}"):
+        client.delete(key)
+
+
 @pytest.fixture(scope="session")
 def celery_worker(django_db_setup):
     """A real Celery worker on this session's own queue."""
@@ -171,5 +182,6 @@ def celery_worker(django_db_setup):
         raise TimeoutError("the Celery worker did not answer")
 
     app.control.purge()  # tasks queued while the world was built (health refreshes) go nowhere
+    forget_pending_relays()  # their relays were purged with them: let the next event ask again
     with running(command, ready=ready) as process:
         yield process

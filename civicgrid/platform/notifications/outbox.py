@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone
 from django_tenants.utils import schema_context
@@ -27,14 +28,38 @@ def emit(topic: str, **payload) -> OutboxEvent:
     return event
 
 
+# A relay already waiting in the queue delivers every event committed before it starts, so
+# while one waits, no other is sent: a burst of reports costs the broker and the worker one
+# relay instead of one each. The relay clears the mark as it starts; a mark whose task was
+# lost (purged, or the broker restarted empty) expires in seconds, and beat's relay runs every
+# minute whatever happens.
+RELAY_PENDING_KEY = "outbox:relay-pending"
+RELAY_PENDING_SECONDS = 10
+
+
 def request_relay(schema: str) -> None:
     from .tasks import relay_outbox
 
     try:
         with schema_context(schema):
-            relay_outbox.apply_async(retry=False)
+            if not cache.add(RELAY_PENDING_KEY, 1, RELAY_PENDING_SECONDS):
+                return  # a relay is waiting; it will find this event
+            try:
+                relay_outbox.apply_async(retry=False)
+            except Exception:
+                cache.delete(RELAY_PENDING_KEY)  # not sent: the next event asks again
+                raise
     except Exception:  # the broker is down: the events wait for the periodic relay
         logger.warning("outbox: could not ask for a relay in %s; events wait", schema, exc_info=True)
+
+
+def relay_starting() -> None:
+    """Called by the relay task before it reads the waiting events: from now on, a newly
+    committed event asks for a relay of its own."""
+    try:
+        cache.delete(RELAY_PENDING_KEY)
+    except Exception:  # Redis down: the mark expires by itself
+        logger.warning("outbox: could not clear the pending relay mark", exc_info=True)
 
 
 def relay(deliver=None) -> int:

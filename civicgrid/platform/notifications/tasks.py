@@ -10,8 +10,9 @@ from civicgrid.config.celery import app, send_to_each
 # store (Redis) to subscribe: with Redis down that wait held every report ~20 s after its commit.
 @app.task(name="civicgrid.platform.notifications.tasks.relay_outbox", acks_late=True, ignore_result=True)
 def relay_outbox() -> int:
-    from .outbox import relay
+    from .outbox import relay, relay_starting
 
+    relay_starting()
     return relay()
 
 

@@ -84,6 +84,12 @@ class PersonFilters(RegistryFilters):
     household = serializers.IntegerField(required=False)
     id_number = serializers.CharField(required=False, help_text=_l("Exact ID number (searched by blind index)."))
     phone = serializers.CharField(required=False, help_text=_l("Exact phone number (searched by blind index)."))
+    # The console's search pages and export links carry these instead of the numbers, so no
+    # URL (access logs, history, Referer) holds an ID number or phone.
+    id_number_index = serializers.RegexField(r"^[0-9a-f]{64}$", required=False,
+                                             help_text=_l("Blind index of an exact ID number."))
+    phone_index = serializers.RegexField(r"^[0-9a-f]{64}$", required=False,
+                                         help_text=_l("Blind index of an exact phone number."))
 
     def validate_id_number(self, value):
         try:

@@ -118,6 +118,9 @@ def _filters_for(model: type[Model], filters: dict) -> Q:
         elif key in ("id_number", "phone") and model is Person:
             index = _exact_index(value, "id" if key == "id_number" else "phone")
             q &= Q(**{f"{key}_index": index}) if index else Q(pk__in=[])
+        elif key in ("id_number_index", "phone_index") and model is Person:
+            # A blind index the console's search put in its URL instead of the number itself.
+            q &= Q(**{key: value})
         elif key in ("household", "building", "owner"):
             q &= Q(**{f"{key}_id": getattr(value, "pk", value)})
         elif key in ("residence", "gender", "kind", "is_key_place", "state", "is_rental", "code", "credit_code"):

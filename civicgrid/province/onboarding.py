@@ -197,8 +197,6 @@ def queue_health_refresh(schema_name: str) -> None:
 
 def request_onboarding(*, params: dict, acting_user: User | None) -> OnboardingJob:
     """Validate now (so the form can answer at once), then queue the work."""
-    from .tasks import run_onboarding_job
-
     clean = {k: (v or "").strip() if isinstance(v, str) else v for k, v in params.items()}
     clean["domain"] = clean.get("domain", "").lower()
     errors = validate_onboarding(
@@ -215,8 +213,20 @@ def request_onboarding(*, params: dict, acting_user: User | None) -> OnboardingJ
     with transaction.atomic():
         job = OnboardingJob.objects.create(requested_by=acting_user, params=clean)
         record(action="tenant.onboarding_requested", actor=acting_user, target=job, division_code=clean["division_code"])
-        transaction.on_commit(lambda: run_onboarding_job.delay(str(job.pk)))
+        transaction.on_commit(lambda: send_onboarding(job.pk))
     return job
+
+
+def send_onboarding(job_id) -> None:
+    """Ask a worker to run a queued job. With the broker down (or a Redis that lost its
+    queue) the job stays queued and beat's ``resend_queued_onboarding`` sends it again; a
+    second run of a job returns the tenant the first one made."""
+    from .tasks import run_onboarding_job
+
+    try:
+        run_onboarding_job.apply_async(args=[str(job_id)], retry=False)
+    except Exception:  # the page answers "queued" all the same: the job is kept
+        logger.warning("onboarding job %s: the broker is unavailable; sent again later", job_id, exc_info=True)
 
 
 def run_onboarding_job(*, job: OnboardingJob, progress: Progress | None = None) -> OnboardingJob:

@@ -32,6 +32,18 @@ def run_onboarding_job(job_id: str) -> str:
     return run_job(job=job).status
 
 
+@app.task(name="civicgrid.province.tasks.resend_queued_onboarding")
+def resend_queued_onboarding() -> int:
+    """Beat job (in public): send again the onboarding jobs still queued, whose task was never
+    sent (the broker was down when they were asked for) or was lost with Redis."""
+    from .onboarding import send_onboarding
+
+    waiting = list(OnboardingJob.objects.filter(status=OnboardingJob.Status.QUEUED).values_list("pk", flat=True))
+    for job_id in waiting:
+        send_onboarding(job_id)
+    return len(waiting)
+
+
 @app.task(name="civicgrid.tenants.tasks.refresh_tenant_health")
 def refresh_tenant_health() -> dict:
     """Count this tenant's staff and activity and publish the aggregate to public."""

@@ -139,3 +139,37 @@ def test_an_import_queued_while_redis_is_down_runs_once_when_it_is_back(stack, c
             Person.objects.filter(id_number_index__in=indexes).delete()
             if batch is not None:
                 actions.discard_batch(staff=None, batch=batch)
+
+
+def test_onboarding_asked_for_while_redis_is_down_runs_once_when_it_is_back(stack, committed):
+    """The province page asks for a county while Redis is down: the job is kept, queued
+    (the page used to fail after the commit, leaving a job nothing would send), and beat's
+    ``resend_queued_onboarding`` sends it once Redis is back; the county is made once."""
+    from civicgrid.province.onboarding import request_onboarding
+    from civicgrid.province.tasks import resend_queued_onboarding
+    from civicgrid.tenants.models import OnboardingJob, Tenant
+    from tests.world import discard_tenant
+
+    try:
+        stack.redis.stop()
+        with stack.sending():
+            job = request_onboarding(params={
+                "name": "故障区", "division_code": "330199", "level": "county", "parent_code": "330100",
+                "domain": "fault.localhost", "admin_password": "a-long-password"}, acting_user=None)
+        job.refresh_from_db()
+        assert job.status == OnboardingJob.Status.QUEUED
+
+        stack.redis.start()
+        stack.worker()
+        stack.beat(resend_queued_onboarding)
+
+        def finished():
+            job.refresh_from_db()
+            return job.is_finished
+        eventually(finished, stack=stack)
+        assert job.status == OnboardingJob.Status.SUCCEEDED, job.error
+        stack.beat(resend_queued_onboarding)  # again: nothing left queued
+        worker_idle(stack)
+        assert Tenant.objects.filter(division_code="330199").count() == 1
+    finally:
+        discard_tenant("330199")

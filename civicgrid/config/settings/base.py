@@ -367,6 +367,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "civicgrid.search.tasks.index_all_queued",
         "schedule": 60.0,
     },
+    "resend-queued-onboarding": {  # onboarding asked for while the broker was down
+        "task": "civicgrid.province.tasks.resend_queued_onboarding",
+        "schedule": 300.0,
+    },
     "resend-queued-imports": {  # imports queued while the broker was down
         "task": "civicgrid.platform.registry.imports.tasks.resend_queued_imports",
         "schedule": 300.0,

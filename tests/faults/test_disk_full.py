@@ -63,8 +63,8 @@ def small_disk(tmp_path):
 def postgres_on_a_small_disk(tmp_path, committed):
     """(URL of a copy of the test database, the disk) in a cluster of our own on a tmpfs."""
     initdb = shutil.which("initdb")
-    if os.geteuid() != 0 or initdb is None:
-        pytest.skip("needs root (to mount and to run PostgreSQL as its own user) and the server's initdb")
+    if os.geteuid() != 0 or initdb is None or not _has_user("postgres"):
+        pytest.skip("needs root (to mount and to run PostgreSQL as its own user, postgres) and the server's initdb")
     bindir = Path(initdb).resolve().parent
     # Outside pytest's temporary directory, which the postgres user may not enter.
     home = Path(tempfile.mkdtemp(prefix="civicgrid-faults-pg-"))
@@ -93,6 +93,16 @@ def postgres_on_a_small_disk(tmp_path, committed):
                        capture_output=True)
         subprocess.run(["umount", "-l", str(disk)], check=False)
         shutil.rmtree(home, ignore_errors=True)
+
+
+def _has_user(name: str) -> bool:
+    import pwd
+
+    try:
+        pwd.getpwnam(name)
+    except KeyError:
+        return False
+    return True
 
 
 def run(command: list[str]) -> None:

@@ -485,6 +485,10 @@ CAPTCHA_CHALLENGE_FUNCT = "captcha.helpers.math_challenge"
 CAPTCHA_TIMEOUT = 10  # minutes
 CAPTCHA_LETTER_ROTATION = (-20, 20)
 RATELIMIT_USE_CACHE = "default"
+# Proxies in front of the application that append to X-Forwarded-For (production: nginx, 1);
+# the per-address limits take the client's address from there (ratelimits.client_address).
+CIVICGRID_TRUSTED_PROXIES = int(os.environ.get("CIVICGRID_TRUSTED_PROXIES", "0"))
+RATELIMIT_IP_META_KEY = "civicgrid.platform.security.ratelimits.client_address"
 # Limits kept in Redis (civicgrid.platform.security.ratelimits.retry_after), per client address
 # ("-ip") and per key (an Open311 api_key, an API caller): "count/period".
 CIVICGRID_RATE_LIMITS = {

@@ -38,6 +38,9 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 # runs on its government network, where that list means nothing.
 SILENCED_SYSTEM_CHECKS = [*SILENCED_SYSTEM_CHECKS, "security.W021"]  # noqa: F405
 STORAGES["staticfiles"] = {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}  # noqa: F405
+# deploy/nginx.conf sits in front and appends the client's address to X-Forwarded-For: without
+# it every client would share the proxy's address and the per-address limits would be global.
+CIVICGRID_TRUSTED_PROXIES = int(os.environ.get("CIVICGRID_TRUSTED_PROXIES", "1"))
 # Integrations authenticate with API tokens (scoped, expiring, revocable), never with a
 # staff member's password: Basic auth is for development and tests only.
 REST_FRAMEWORK = {  # noqa: F405

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 
 from django.conf import settings
@@ -49,3 +50,22 @@ def first_over(request, *limits: tuple[str, str | None]) -> int | None:
     waits = [retry_after(request, group=group, value=value) for group, value in limits]
     found = [wait for wait in waits if wait is not None]
     return max(found) if found else None
+
+
+def client_address(request) -> str:
+    """The client's address for the per-address limits (django-ratelimit's
+    ``RATELIMIT_IP_META_KEY``). Behind ``CIVICGRID_TRUSTED_PROXIES`` proxies (nginx in deploy/)
+    REMOTE_ADDR is the proxy's, the same for everyone: the address is the entry the nearest
+    trusted proxy appended to X-Forwarded-For, counted from the right. Entries further left
+    are whatever the client claimed and are never believed."""
+    remote = request.META.get("REMOTE_ADDR", "")
+    hops = settings.CIVICGRID_TRUSTED_PROXIES
+    if hops <= 0:
+        return remote
+    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+    if len(forwarded) < hops:
+        return remote
+    try:
+        return str(ipaddress.ip_address(forwarded[-hops]))
+    except ValueError:
+        return remote

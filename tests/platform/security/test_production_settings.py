@@ -18,7 +18,8 @@ print(json.dumps({name: getattr(s, name) for name in [
     "SESSION_COOKIE_SECURE", "SESSION_COOKIE_HTTPONLY", "SESSION_COOKIE_SAMESITE", "CSRF_COOKIE_SECURE",
     "CSRF_COOKIE_SAMESITE", "SECURE_HSTS_SECONDS", "SECURE_HSTS_INCLUDE_SUBDOMAINS", "SECURE_SSL_REDIRECT",
     "ALLOWED_HOSTS", "SECURE_REFERRER_POLICY", "SECURE_CONTENT_TYPE_NOSNIFF",
-    "SECURE_CROSS_ORIGIN_OPENER_POLICY", "X_FRAME_OPTIONS", "DEBUG"]}
+    "SECURE_CROSS_ORIGIN_OPENER_POLICY", "X_FRAME_OPTIONS", "DEBUG", "CIVICGRID_TRUSTED_PROXIES",
+    "RATELIMIT_IP_META_KEY"]}
     | {"auth": s.REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"]}))
 """
 
@@ -65,3 +66,9 @@ def test_development_and_tests_keep_basic_auth():
     from django.conf import settings
 
     assert any("Basic" in name for name in settings.REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"])
+
+
+def test_production_limits_count_the_client_behind_nginx_not_the_proxy():
+    s = production_settings()
+    assert s["CIVICGRID_TRUSTED_PROXIES"] == 1
+    assert s["RATELIMIT_IP_META_KEY"] == "civicgrid.platform.security.ratelimits.client_address"

@@ -140,3 +140,20 @@ def test_sign_in_says_when_to_try_again(world):
         http.post("/accounts/login/", {"username": f"nobody{random.randrange(10**6)}", "password": "x"})
     refused = http.post("/accounts/login/", {"username": "nobody", "password": "x"})
     assert refused.status_code == 429 and 0 < int(refused["Retry-After"]) <= 600
+
+
+@override_settings(CIVICGRID_RATE_LIMITS=TIGHT, CIVICGRID_TRUSTED_PROXIES=1)
+def test_behind_the_proxy_each_client_counts_for_itself_and_a_forged_header_does_not_help(world):
+    """Every request comes from the proxy's address; the address nginx appended decides."""
+    with tenant_context(world.shangcheng):
+        case = report()
+    client_a, client_b = address(), address()
+
+    def via_proxy(forwarded_for: str):
+        return Client(HTTP_HOST=SHANGCHENG, REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR=forwarded_for)
+
+    assert [via_proxy(client_a).get(f"/r/{case.token}/").status_code for _ in range(3)] == [200] * 3
+    assert via_proxy(client_a).get(f"/r/{case.token}/").status_code == 429
+    # Claiming another address in front of the real one changes nothing: the last entry counts.
+    assert via_proxy(f"{address()}, {client_a}").get(f"/r/{case.token}/").status_code == 429
+    assert via_proxy(client_b).get(f"/r/{case.token}/").status_code == 200  # the next client is not held up

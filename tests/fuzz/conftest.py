@@ -44,7 +44,19 @@ def media(settings, tmp_path):
     """Storage in a folder of this test's own: what is left in it after a refusal is ours
     (other runs on this machine write the same tenant's folder)."""
     settings.MEDIA_ROOT = str(tmp_path / "media")
-    return tmp_path / "media"
+    _new_default_storage()
+    yield tmp_path / "media"
+    _new_default_storage()  # made again when next used, after the settings fixture restores MEDIA_ROOT
+
+
+def _new_default_storage():
+    """django-tenants' storage keeps where MEDIA_ROOT was when it was first asked: it hears
+    only its own setting change, not MEDIA_ROOT's."""
+    from django.core.files.storage import default_storage, storages
+    from django.utils.functional import empty
+
+    storages._storages.pop("default", None)
+    default_storage._wrapped = empty
 
 
 def credentials(world, role: str, language: str = "zh-hans") -> dict:

@@ -26,6 +26,8 @@ ZIP_MAGIC = b"PK\x03\x04"
 # GB 18030 reads every GBK (and GB 2312) file, and names beyond GBK besides.
 GBK = "gb18030"
 MAX_HEADER_BYTES = 1 << 16
+# A department's file has tens of columns; each becomes a field of the mapping form.
+MAX_COLUMNS = 500
 
 
 @dataclass
@@ -55,7 +57,10 @@ def inspect(stream: BinaryIO, file_name: str) -> FileLayout:
         return layout
     encoding = detect_encoding(stream)
     stream.seek(3 if encoding == "utf-8-sig" else 0)
-    first = stream.readline(MAX_HEADER_BYTES)
+    first = stream.readline(MAX_HEADER_BYTES + 1)
+    if len(first) > MAX_HEADER_BYTES:  # cut short, maybe inside a character: not a header anyone typed
+        raise ValidationError(_("The first line (the header) is longer than %(kb)d KB; it names the columns "
+                                "and cannot be that long.") % {"kb": MAX_HEADER_BYTES // 1024}, code="header")
     text = first.decode(encoding.replace("-sig", "")).strip("\r\n")
     if not text.strip():
         raise ValidationError(_("The file is empty."), code="empty")
@@ -73,6 +78,9 @@ def _clean_header(cells) -> list[str]:
     header = [str(c if c is not None else "").strip() for c in cells]
     while header and not header[-1]:
         header.pop()
+    if len(header) > MAX_COLUMNS:
+        raise ValidationError(_("The file has %(n)d columns; at most %(max)d can be imported.")
+                              % {"n": len(header), "max": MAX_COLUMNS}, code="columns")
     return header
 
 

@@ -97,7 +97,9 @@ def rows(batch: ImportBatch) -> Iterator[list[str]]:
         """, [batch.pk])
         while block := cursor.fetchmany(CHUNK):
             for line, outcome, name, id_masked, phone_masked, grid_code, errors, differences in block:
-                yield [str(line), labels[outcome], defuse(name), id_masked, phone_masked, defuse(grid_code),
+                # A masked ID or phone keeps what a bad row typed at its start ("=cmd|…"): defused too.
+                yield [str(line), labels[outcome], defuse(name), defuse(id_masked), defuse(phone_masked),
+                       defuse(grid_code),
                        defuse("; ".join(_json(errors) or [])), defuse(describe_differences(_json(differences)))]
 
 

@@ -133,8 +133,9 @@ def result_header() -> list[str]:
 
 
 def result_cells(result: Result) -> list:
-    return [result.line, defuse(result.name), result.id_number, defuse(result.address), outcome_label(result.outcome),
-            result.outcome, differences_label(result.differences), result.reason]
+    # The masked ID number of an invalid one keeps what the list had at its start ("=cmd|…").
+    return [result.line, defuse(result.name), defuse(result.id_number), defuse(result.address),
+            outcome_label(result.outcome), result.outcome, differences_label(result.differences), defuse(result.reason)]
 
 
 def results_csv(results: Iterable[Result]) -> bytes:

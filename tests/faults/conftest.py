@@ -31,6 +31,8 @@ from .processes import Process, celery_worker, redis_server, web_server
 SHANGCHENG = "shangcheng.localhost"
 GRID_WORKER = ("shangcheng_gridworker", PASSWORD)  # no second factor: Basic auth is open to it
 IN_G01 = {"latitude": 30.245, "longitude": 120.175}
+# Seconds after which a task a dead worker had taken goes to another (1 h in production).
+VISIBILITY_TIMEOUT = 3
 
 
 class Stack:
@@ -45,7 +47,7 @@ class Stack:
         return child_env(REDIS_URL=self.redis_url, CELERY_QUEUE=app.conf.task_default_queue,
                          SAMPLE_CHANNEL_LOG=str(self.channel_log), CIVICGRID_NOTIFY_UNREAD_AFTER="0",
                          # A killed worker's unacknowledged task comes back to a worker after this.
-                         CELERY_VISIBILITY_TIMEOUT="3", **extra)
+                         CELERY_VISIBILITY_TIMEOUT=str(VISIBILITY_TIMEOUT), **extra)
 
     def web(self, name: str = "web", preexec=None, **env) -> Process:
         process = web_server(env=self.env(**env), log_dir=self.log_dir, name=name, preexec=preexec)

@@ -12,6 +12,7 @@ visibility timeout has passed (3 s here, ``CELERY_VISIBILITY_TIMEOUT``; 1 h by d
 from __future__ import annotations
 
 import re
+import time
 
 import psycopg
 import pytest
@@ -20,7 +21,7 @@ from django_tenants.utils import tenant_context
 from civicgrid.platform.notifications.tasks import relay_all_outboxes
 from tests.conftest import database_url
 
-from .conftest import discard_cases, eventually
+from .conftest import VISIBILITY_TIMEOUT, discard_cases, eventually
 from .counting import side_effects, worker_idle
 from .test_parallel_runs import TableLock, reports, waiting_on_a_lock
 
@@ -48,6 +49,9 @@ def test_a_worker_killed_mid_relay_leaves_the_work_to_the_next_one_and_nothing_t
         finally:
             lock.release()
 
+        # A worker gives back a dead one's tasks when it starts (and every ~100 s after), those
+        # out longer than the visibility timeout: the heir starts once that has passed.
+        time.sleep(VISIBILITY_TIMEOUT + 1)
         heir = stack.worker(name="heir")
         with tenant_context(world.shangcheng):
             eventually(lambda: side_effects(PREFIX).events_waiting == 0, stack=stack)
@@ -97,6 +101,7 @@ def test_a_worker_killed_mid_import_leaves_the_batch_to_the_next_one_and_each_pe
             assert not Person.objects.filter(id_number_index__in=indexes).exists()
         lock.execute("SELECT pg_advisory_unlock(hashtext('shangcheng:registry-import'))")
 
+        time.sleep(VISIBILITY_TIMEOUT + 1)  # as above: the heir gives the killed task back at its start
         stack.worker(name="heir")
         with tenant_context(committed.shangcheng):
             def applied():

@@ -232,6 +232,35 @@ def views_for(kind: RegistryKind) -> tuple[type, type, type]:
     return list_view, detail, export_view
 
 
+# --- persons: searching without numbers in the URL ------------------------------------
+
+
+class PersonSearchOutput(serializers.Serializer):
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = s.PersonOutput(many=True)
+
+
+class PersonSearchView(_KindView):
+    """The persons list's filters sent in the body instead of the query string: an ID number or
+    phone in a URL ends up in access logs, proxies' logs and browser histories on the way.
+    Same answer as the list (paginated by ``limit`` and ``offset`` in the query string)."""
+
+    kind = next(kind for kind in KINDS if kind.model is Person)
+    token_scope = {"POST": "registry:read"}
+
+    @extend_schema(tags=["registry: persons"], operation_id="registry_persons_search", request=s.PersonFilters,
+                   parameters=[OpenApiParameter("limit", int), OpenApiParameter("offset", int)],
+                   responses={200: PersonSearchOutput, 400: OpenApiResponse(OpenApiTypes.OBJECT)})
+    def post(self, request):
+        filters = s.PersonFilters(data=request.data)
+        filters.is_valid(raise_exception=True)
+        page = self.paginate_queryset(self.rows(**filters.validated_data))
+        self.shown(page)
+        return self.get_paginated_response(self.kind.output(page, many=True).data)
+
+
 # --- persons: unmasking -------------------------------------------------------
 
 

@@ -17,6 +17,8 @@ def _routes_for(plural, list_view, detail_view, export_view):
 
 
 urlpatterns = [
+    # Before the kinds' routes: "search" is not a person's number, but read it first anyway.
+    path(f"{PREFIX}/persons/search/", views.PersonSearchView.as_view(), name="api-registry-persons-search"),
     path(f"{PREFIX}/persons/<int:pk>/unmask/", views.PersonUnmaskView.as_view(), name="api-registry-persons-unmask"),
     path(f"{PREFIX}/care-kinds/", views.CareKindListView.as_view(), name="api-registry-care-kinds"),
     path(f"{PREFIX}/care-kinds/<str:code>/", views.CareKindDetailView.as_view(),

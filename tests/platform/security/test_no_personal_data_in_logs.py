@@ -145,6 +145,10 @@ def test_a_full_run_leaves_no_phone_id_number_or_name_in_any_log(committed, live
             assert found.status_code == 200 and person["name"] in found.text, (field, found.status_code)
             assert f"{field}_index=" in found.url and person[field] not in found.url
             assert re.search(r'<h1>[^<]*<span class="muted">1</span>', found.text), field  # that one person
+        # An integration's search: the numbers in the body, never in the URL.
+        for field in ("id_number", "phone"):
+            found = worker.post(base + "/api/v1/registry/persons/search/", json={field: person[field]})
+            assert found.status_code == 200 and found.json()["count"] == 1, found.text
         # Bad input that echoes a value back: a wrong ID number.
         bad = worker.post(base + "/api/v1/registry/persons/", json={
             **person, "id_number": person["id_number"][:17] + ("0" if person["id_number"][17] != "0" else "1"),
@@ -220,3 +224,43 @@ def test_the_console_person_search_keeps_numbers_out_of_urls(world):
     assert wrong.status_code == 400 and number[:17] not in wrong.content.decode().split("<form")[0]
     forged = http.get("/registry/persons/?id_number_index=nothex")
     assert forged.status_code == 200 and forged.context["page"].paginator.count == 0
+
+
+ROUTES_COVERED = {"api-registry-persons-search": "test_the_api_person_search_takes_numbers_in_the_body"}
+
+
+def test_the_api_person_search_takes_numbers_in_the_body(world):
+    from django.test import Client
+
+    from civicgrid.platform.accounts.staff.models import StaffProfile
+    from civicgrid.platform.org.models import OrgUnit
+    from civicgrid.platform.registry import actions
+
+    number, mobile = id_number(), phone()
+    with tenant_context(world.shangcheng):
+        worker = StaffProfile.objects.get(user__username="shangcheng_gridworker")
+        actions.create_person(staff=worker, name="上官清风", id_number=number, phone=mobile,
+                              grid=OrgUnit.objects.get(code="T01-C01-G01"))
+
+    def search(username, host=HOST, **body):
+        http = Client(HTTP_HOST=host, HTTP_ACCEPT_LANGUAGE="en")
+        if username:
+            http.force_login(world.user(username))
+        return http.post("/api/v1/registry/persons/search/", body, content_type="application/json")
+
+    for username in ("shangcheng_operator", "shangcheng_gridworker"):
+        for body in ({"id_number": number}, {"phone": mobile}):
+            found = search(username, **body)
+            assert found.status_code == 200, found.content
+            assert found.json()["count"] == 1 and found.json()["results"][0]["name"] == "上官清风"
+    assert search("shangcheng_operator", id_number="1234")["Content-Type"] == "application/json"
+    assert search("shangcheng_operator", id_number="1234").status_code == 400
+    assert search("yuhang_operator", id_number=number).status_code == 404  # another county's member
+    assert search("shangcheng_operator", host="yuhang.localhost", id_number=number).status_code == 404
+    assert search(None, id_number=number).status_code == 403
+    with tenant_context(world.shangcheng):  # a grid worker elsewhere sees nobody there
+        from civicgrid.platform.accounts.actions import create_staff_member
+
+        create_staff_member(username="sec_far_worker", password="x" * 12, role="grid_worker",
+                            scope_org_unit=OrgUnit.objects.get(code="T02-C01-G01"), acting_user=None)
+    assert search("sec_far_worker", id_number=number).json()["count"] == 0

@@ -6,7 +6,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import tenant_context
 
-from civicgrid.platform.registry import selectors
+from civicgrid.platform.registry import protection, selectors
 from civicgrid.platform.registry.models import Person
 
 
@@ -102,12 +102,18 @@ def test_pagination(registry):
 def test_console_search(registry):
     client = registry.client("shangcheng_admin")
     person = registry.persons[6]
-    page = client.get("/registry/persons/", {"id_number": registry.clear_ids[person.pk]})
+    # The number is posted and the results' address carries its blind index, not the number
+    # (tests/platform/security/test_no_personal_data_in_logs.py).
+    page = client.post("/registry/persons/", {"id_number": registry.clear_ids[person.pk]}, follow=True)
+    assert page.redirect_chain and page.redirect_chain[0][1] == 303
     assert page.context["page"].paginator.count == 1
     assert f'href="/registry/persons/{person.pk}/"' in page.content.decode()
-    # The export links carry the same question.
-    assert f"/api/v1/registry/persons/export.csv?id_number={registry.clear_ids[person.pk]}" in page.content.decode()
-    bad = client.get("/registry/persons/", {"id_number": "12345"}, HTTP_ACCEPT_LANGUAGE="en")
+    # The export links carry the same question, as the index too.
+    index = protection.blind_index(registry.clear_ids[person.pk], "id")
+    assert f"/api/v1/registry/persons/export.csv?id_number_index={index}" in page.content.decode()
+    assert registry.clear_ids[person.pk] not in page.content.decode().split("registry-exports")[1]
+    bad = client.post("/registry/persons/", {"id_number": "12345"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert bad.status_code == 400
     assert bad.context["page"].paginator.count == 0 and "17 digits" in bad.content.decode()
     by_grid = client.get("/registry/persons/", {"grid": "T01-C02"})
     assert by_grid.context["page"].paginator.count == len(registry.in_grids("T01-C02"))

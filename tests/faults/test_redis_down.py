@@ -75,7 +75,7 @@ def test_a_hung_redis_holds_a_report_seconds_not_for_ever(stack, sample_plugin_o
         responses = [report_over_http(web.port, unique_title(PREFIX), timeout=60) for _ in range(2)]
         took = time.monotonic() - started
         assert [r.status_code for r in responses] == [201, 201], [r.text[:300] for r in responses]
-        assert took < 30, f"two reports took {took:.1f}s with Redis hung"
+        assert took < 45, f"two reports took {took:.1f}s with Redis hung"  # gunicorn would cut at 60 s each
         stack.redis.resume()
         stack.worker()
         stack.beat(relay_all_outboxes)

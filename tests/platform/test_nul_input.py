@@ -246,3 +246,19 @@ def test_uploaded_files_with_nul_bytes_are_not_refused(world):
             for item in case.attachments.all():  # files are stored outside the test transaction
                 for name in filter(None, (item.file, item.thumbnail)):
                     default_storage.delete(name)
+
+
+def test_basic_credentials_with_a_nul_are_refused(world):
+    """Base64 hides the NUL from the header check; decoded, it reached the sign-in lockout's
+    query and the user lookup (500)."""
+    import base64
+
+    for credentials in (b"shangcheng_gridworker\x00:x", b"someone:pass\x00word"):
+        header = "Basic " + base64.b64encode(credentials).decode()
+        api_error(Client(HTTP_HOST=SHANGCHENG, HTTP_ACCEPT_LANGUAGE="en", HTTP_AUTHORIZATION=header)
+                  .get("/api/v1/me/"))
+    # Not base64, or no NUL: DRF's own answer, not this one.
+    for header in ("Basic !!!", "Basic " + base64.b64encode(b"nobody:wrong").decode()):
+        response = Client(HTTP_HOST=SHANGCHENG, HTTP_ACCEPT_LANGUAGE="en", HTTP_AUTHORIZATION=header).get(
+            "/api/v1/me/")
+        assert response.status_code in (401, 403) and "NUL" not in response.json()["detail"]

@@ -6,7 +6,7 @@ or ``request.POST`` by hand (Open311, list filters such as ``?q=``) do not. This
 middleware refuses it once, for every view, with HTTP 400 and nothing changed:
 
 * at once, before anything else reads the request: the path, the query string
-  (keys and values, raw or ``%00``), header values and cookies; a URL-encoded body
+  (keys and values, raw or ``%00``), header values, cookies and Basic credentials (decoded); a URL-encoded body
   (raw or ``%00``) and a JSON body (a raw NUL, or ``\\u0000`` in any key or string,
   however nested) whose declared length is within ``DATA_UPLOAD_MAX_MEMORY_SIZE``
   (a larger or undeclared one is left to the view's own limits, as DRF leaves it).
@@ -25,6 +25,8 @@ LocaleMiddleware decides it (this runs before it).
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 
 from django.core.exceptions import BadRequest, RequestDataTooBig
@@ -111,6 +113,8 @@ def _has_nul_at_once(request) -> bool:
     for key, value in meta.items():
         if (key[:5] == "HTTP_" or key == "CONTENT_TYPE") and isinstance(value, str) and NUL in value:
             return True
+    if _basic_credentials_have_nul(meta.get("HTTP_AUTHORIZATION", "")):
+        return True
     if "\\000" in meta.get("HTTP_COOKIE", ""):  # a quoted cookie value's octal escape decodes to NUL
         if any(NUL in key or NUL in value for key, value in request.COOKIES.items()):
             return True
@@ -123,6 +127,18 @@ def _has_nul_at_once(request) -> bool:
     if content_type == "application/json" or content_type.endswith("+json"):
         return _json_has_nul(request)
     return False
+
+
+def _basic_credentials_have_nul(authorization: str) -> bool:
+    """Basic credentials are base64: a NUL in the user name or password only shows decoded
+    (it reached the sign-in lockout's and the user's queries: 500)."""
+    scheme, _, credentials = authorization.partition(" ")
+    if scheme.lower() != "basic" or not credentials:
+        return False
+    try:
+        return b"\x00" in base64.b64decode(credentials.strip(), validate=False)
+    except (ValueError, binascii.Error):
+        return False  # not base64: DRF refuses it
 
 
 def _declared_length(request) -> int:

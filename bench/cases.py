@@ -161,14 +161,14 @@ def passed_second_factor(client, user) -> None:
     session.save()
 
 
-def photo_jpeg() -> bytes:
+def photo_jpeg(width: int = 1600, height: int = 1200) -> bytes:
     """A phone-sized photo: 1600×1200 with texture (flat colour would compress to nothing)."""
     from PIL import Image, ImageDraw
 
-    image = Image.effect_noise((1600, 1200), 40).convert("RGB")
+    image = Image.effect_noise((width, height), 40).convert("RGB")
     draw = ImageDraw.Draw(image)
-    for i in range(0, 1600, 40):
-        draw.line([(i, 0), (1600 - i, 1200)], fill=(i % 255, 120, 200), width=3)
+    for i in range(0, width, 40):
+        draw.line([(i, 0), (width - i, height)], fill=(i % 255, 120, 200), width=3)
     out = io.BytesIO()
     image.save(out, "JPEG", quality=85)
     return out.getvalue()
@@ -183,13 +183,13 @@ class Api:
         self.csrf = secrets.token_hex(16)  # a 32-character secret: cookie and header agree
         self.cookie = f"sessionid={session}; csrftoken={self.csrf}"
 
-    def post(self, path: str, body: bytes, content_type: str) -> tuple[int, bytes, float]:
+    def post(self, path: str, body: bytes, content_type: str, headers: dict | None = None) -> tuple[int, bytes, float]:
         started = time.perf_counter()
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
         try:
             conn.request("POST", path, body=body, headers={
                 "Host": HOST, "Cookie": self.cookie, "X-CSRFToken": self.csrf, "Content-Type": content_type,
-                "Accept": "application/json", "Accept-Language": "zh-hans"})
+                "Accept": "application/json", "Accept-Language": "zh-hans", **(headers or {})})
             response = conn.getresponse()
             data = response.read()
         finally:
@@ -210,7 +210,7 @@ class Api:
     def post_json(self, path: str, payload: dict):
         return self.post(path, json.dumps(payload).encode(), "application/json")
 
-    def post_multipart(self, path: str, fields: dict, files: list[tuple[str, str, bytes]]):
+    def post_multipart(self, path: str, fields: dict, files: list[tuple[str, str, bytes]], headers: dict | None = None):
         boundary = uuid.uuid4().hex
         parts = []
         for name, value in fields.items():
@@ -219,7 +219,7 @@ class Api:
             parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
                          f"Content-Type: image/jpeg\r\n\r\n".encode() + data + b"\r\n")
         parts.append(f"--{boundary}--\r\n".encode())
-        return self.post(path, b"".join(parts), f"multipart/form-data; boundary={boundary}")
+        return self.post(path, b"".join(parts), f"multipart/form-data; boundary={boundary}", headers)
 
 
 # --- where the CPU went --------------------------------------------------------------

@@ -6,7 +6,10 @@ SPEC.json: {"url": "ws://<tenant host>:<port>/ws/notifications/", "port": <port>
 "concurrency": <connects in flight>, "clients": [[user_id, username, session_key], ...]}.
 Every client connects to 127.0.0.1 with the tenant's host in the URL (the Host header)
 and its session cookie, and waits for the server's hello. Then one line on stdout:
-``ready <connected> <seconds> <failed>``.
+``ready <connected> <seconds> <failed>``. With ``"reconnect": true`` in the spec, a socket
+the server closes (other than 4401/4404) is opened again as the console's script does
+(``live.js``): backing off to at most 30 s with jitter, asking ``?since=<newest id seen>``
+for what it missed; OUT.json then counts ``reconnected``.
 
 For every ``{"type": "notification"}`` message a socket receives it keeps the user,
 the notification's topic, case number and id, whether it came as ``missed``, and
@@ -21,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import random
 import resource
 import sys
 import time
@@ -29,6 +33,7 @@ from collections import Counter
 import websockets
 
 CONNECT_ATTEMPTS = 5
+FINAL_CLOSE_CODES = (4401, 4404)  # signed out, not a member here: the console does not come back
 
 
 def raise_open_files() -> None:
@@ -49,15 +54,20 @@ class Clients:
         self.closed_early: list[list] = []  # [user_id, username, code, reason, time.time()]
         self.hello_mismatch = 0
         self.stopping = False
+        self.newest: dict[int, int] = {}  # user id → the newest notification id its socket saw
+        self.reconnected = 0
 
-    async def open_one(self, user_id: int, username: str, session: str, gate: asyncio.Semaphore) -> None:
+    async def open_one(self, user_id: int, username: str, session: str, gate: asyncio.Semaphore,
+                       attempts: int = CONNECT_ATTEMPTS) -> bool:
         error = ""
-        for attempt in range(CONNECT_ATTEMPTS):
+        since = self.newest.get(user_id)
+        url = self.spec["url"] + (f"?since={since}" if since else "")
+        for attempt in range(attempts):
             socket = None
             async with gate:
                 try:
                     socket = await websockets.connect(
-                        self.spec["url"], additional_headers={"Cookie": f"sessionid={session}"},
+                        url, additional_headers={"Cookie": f"sessionid={session}"},
                         host="127.0.0.1", port=self.spec["port"], open_timeout=60, max_queue=None)
                     hello = json.loads(await asyncio.wait_for(socket.recv(), 60))
                 except (TimeoutError, OSError, websockets.WebSocketException) as exc:
@@ -70,12 +80,24 @@ class Clients:
                 continue
             if hello.get("type") != "hello" or hello.get("user") != username:
                 self.hello_mismatch += 1
+            self.newest.setdefault(user_id, hello.get("newest") or 0)  # as the page starts its cursor
             self.sockets.append(socket)
-            asyncio.get_running_loop().create_task(self.listen(user_id, username, socket))
-            return
-        self.failed.append(f"{username}: {error}")
+            asyncio.get_running_loop().create_task(self.listen(user_id, username, socket, session))
+            return True
+        if attempts == CONNECT_ATTEMPTS:  # the first connection, not a reconnection's try
+            self.failed.append(f"{username}: {error}")
+        return False
 
-    async def listen(self, user_id: int, username: str, socket) -> None:
+    async def reconnect(self, user_id: int, username: str, session: str) -> None:
+        retry = 0
+        while not self.stopping:
+            await asyncio.sleep(min(30.0, 2.0 ** retry) * (0.5 + random.random() / 2))
+            retry += 1
+            if not self.stopping and await self.open_one(user_id, username, session, asyncio.Semaphore(1), attempts=1):
+                self.reconnected += 1
+                return
+
+    async def listen(self, user_id: int, username: str, socket, session: str) -> None:
         try:
             async for raw in socket:
                 received = time.time()
@@ -86,12 +108,16 @@ class Clients:
                                          bool(message.get("missed")), received])
                     if note["topic"] == "case.dispatch":
                         self.dispatch_count += 1
+                    self.newest[user_id] = max(self.newest.get(user_id, 0), note["id"])
                 else:
                     self.other[message.get("type", "?")] += 1
         except websockets.ConnectionClosed:
             pass
         if not self.stopping:
             self.closed_early.append([user_id, username, socket.close_code, socket.close_reason, time.time()])
+            if self.spec.get("reconnect") and socket.close_code not in FINAL_CLOSE_CODES:
+                self.sockets.remove(socket)
+                asyncio.get_running_loop().create_task(self.reconnect(user_id, username, session))
 
     async def run(self, out_path: str) -> None:
         loop = asyncio.get_running_loop()
@@ -114,7 +140,8 @@ class Clients:
         with open(out_path, "w") as out:
             json.dump({"records": self.records, "other": dict(self.other), "connected": len(self.sockets),
                        "connect_seconds": connect_seconds, "failed": self.failed,
-                       "closed_early": self.closed_early, "hello_mismatch": self.hello_mismatch}, out)
+                       "closed_early": self.closed_early, "hello_mismatch": self.hello_mismatch,
+                       "reconnected": self.reconnected}, out)
         print("done", flush=True)
 
 

@@ -23,7 +23,7 @@ from tests.fuzz.harness import chinese_catalog, english_leaks, fuzz, send
 
 pytestmark = [pytest.mark.fuzz]
 
-EXAMPLES = 30  # per operation and mode: 7 operations
+EXAMPLES = 20  # per operation and mode: 7 operations
 
 
 @pytest.fixture

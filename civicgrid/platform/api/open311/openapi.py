@@ -7,6 +7,9 @@ from it. Keep it beside the views: a parameter added there belongs here too.
 
 from __future__ import annotations
 
+from django.http import HttpResponse, JsonResponse
+from django.utils.translation import gettext as _
+
 FORMAT = {"name": "format", "in": "path", "required": True, "schema": {"type": "string", "enum": ["json", "xml"]}}
 ERROR = {"description": "Open311's error list: [{code, description}] (or <errors> in XML)"}
 TEXT = {"type": "string"}
@@ -32,7 +35,7 @@ REQUEST_FIELDS = {
 }
 
 
-def document() -> dict:
+def document(server: str = "/") -> dict:
     requests = _get("Service requests: the spec's filters, newest first, at most 1000",
                     _query("service_request_id"), _query("service_code"), _query("start_date"),
                     _query("end_date"), _query("status"))
@@ -46,6 +49,7 @@ def document() -> dict:
     return {
         "openapi": "3.0.3",
         "info": {"title": "CivicGrid Open311 GeoReport v2", "version": "2"},
+        "servers": [{"url": server}],
         "paths": {
             "/open311/v2/discovery.{format}": _get("Discovery"),
             "/open311/v2/services.{format}": _get("Service list"),
@@ -56,3 +60,17 @@ def document() -> dict:
             "/open311/v2/tokens/{token}.{format}": _get("The request a token became", _path_text("token")),
         },
     }
+
+
+def served(request):
+    """GET /open311/v2/openapi.json: the document, with this tenant's own address. Public,
+    like every Open311 read; anything but GET gets the spec's error."""
+    if request.method != "GET":
+        from . import render
+        from .errors import Open311Error
+
+        response: HttpResponse = render.error(Open311Error(405, _("This resource does not accept %(method)s.")
+                                                           % {"method": request.method}), fmt="json")
+        response["Allow"] = "GET"
+        return response
+    return JsonResponse(document(request.build_absolute_uri("/")), json_dumps_params={"ensure_ascii": False})

@@ -18,7 +18,7 @@ departments is onboarded first (not timed).
 Timed, each at concurrency BENCH_CONCURRENCY (default 16), one thread per
 client, a new connection per request:
 
-* health   -- the floor: an anonymous GET that reads one row (the host's tenant)
+* health   -- the floor: an anonymous GET (the host's tenant kept by the process: no query)
 * me       -- a signed-in GET of the caller's own profile (session, user, membership)
 * reports  -- a grid worker's JSON report (BENCH_REPORTS, default 2,000)
 * photo1   -- the same with a 1600×1200 JPEG photo (~1 MB) in a multipart body, one at a

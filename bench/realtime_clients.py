@@ -9,7 +9,7 @@ and its session cookie, and waits for the server's hello. Then one line on stdou
 ``ready <connected> <seconds> <failed>``. With ``"reconnect": true`` in the spec, a socket
 the server closes (other than 4401/4404) is opened again as the console's script does
 (``live.js``): backing off to at most 30 s with jitter, asking ``?since=<newest id seen>``
-for what it missed; OUT.json then counts ``reconnected``.
+for what it missed; OUT.json then counts ``reconnected`` and lists when each came back (``reopened``).
 
 For every ``{"type": "notification"}`` message a socket receives it keeps the user,
 the notification's topic, case number and id, whether it came as ``missed``, and
@@ -56,6 +56,7 @@ class Clients:
         self.stopping = False
         self.newest: dict[int, int] = {}  # user id → the newest notification id its socket saw
         self.reconnected = 0
+        self.reopened: list[list] = []  # [user_id, time.time()] of each reconnection's hello
 
     async def open_one(self, user_id: int, username: str, session: str, gate: asyncio.Semaphore,
                        attempts: int = CONNECT_ATTEMPTS) -> bool:
@@ -95,6 +96,7 @@ class Clients:
             retry += 1
             if not self.stopping and await self.open_one(user_id, username, session, asyncio.Semaphore(1), attempts=1):
                 self.reconnected += 1
+                self.reopened.append([user_id, time.time()])
                 return
 
     async def listen(self, user_id: int, username: str, socket, session: str) -> None:
@@ -141,7 +143,7 @@ class Clients:
             json.dump({"records": self.records, "other": dict(self.other), "connected": len(self.sockets),
                        "connect_seconds": connect_seconds, "failed": self.failed,
                        "closed_early": self.closed_early, "hello_mismatch": self.hello_mismatch,
-                       "reconnected": self.reconnected}, out)
+                       "reconnected": self.reconnected, "reopened": self.reopened}, out)
         print("done", flush=True)
 
 

@@ -135,10 +135,14 @@ def report(world, traffic: Traffic, received: dict, before: dict, last_notificat
         users = {user for user, _ in missing}
         redis_back = next((wall for _, wall, what in fault_log if what.startswith("Redis started")), None)
         later = sum(1 for pair in missing if redis_back and stored_at[pair].timestamp() > redis_back + 5)
+        back = {}  # user → when its socket last came back
+        for user, at in received.get("reopened", []):
+            back[user] = max(back.get(user, 0.0), at)
+        while_open = sum(1 for user, nid in missing if stored_at[(user, nid)].timestamp() > back.get(user, 0.0) + 2)
         print(f"        the {len(missing)} not received belong to {len(users)} sockets, {len(users - closed)} of "
-              f"which the server never closed; {later} were stored more than 5 s after Redis came back (a reconnecting "
-              f"socket is sent at most the newest {SINCE_LIMIT} it missed; it backs off up to 30 s)",
-              flush=True)
+              f"which the server never closed; {later} were stored more than 5 s after Redis came back, "
+              f"{while_open} more than 2 s after their socket last came back (the rest: a reconnecting socket is "
+              f"sent at most the newest {SINCE_LIMIT} it missed, and it backs off up to 30 s)", flush=True)
     print(f"log     daphne: {daphne_log.trouble()}; gunicorn: {gunicorn_log.trouble()}; workers: "
           + "; ".join(f"#{i + 1} {LogMark(path).trouble()}" for i, path in enumerate(worker.log_paths)), flush=True)
     for name in memory.samples:

@@ -14,7 +14,8 @@ for what it missed; OUT.json then counts ``reconnected`` and lists when each cam
 For every ``{"type": "notification"}`` message a socket receives it keeps the user,
 the notification's topic, case number and id, whether it came as ``missed``, and
 ``time.time()`` at receipt. Commands, one a line on stdin: ``count`` answers
-``count <case.dispatch notifications received so far>``; ``stop`` closes every socket,
+``count <case.dispatch notifications received so far>``; ``distinct`` answers ``distinct <(user,
+notification) pairs received, of any topic, each once>``; ``stop`` closes every socket,
 writes OUT.json and answers ``done``.
 
 No Django here: this process is only the browsers.
@@ -57,6 +58,7 @@ class Clients:
         self.newest: dict[int, int] = {}  # user id → the newest notification id its socket saw
         self.reconnected = 0
         self.reopened: list[list] = []  # [user_id, time.time()] of each reconnection's hello
+        self.distinct: set[tuple[int, int]] = set()  # (user id, notification id): one came live and as missed
 
     async def open_one(self, user_id: int, username: str, session: str, gate: asyncio.Semaphore,
                        attempts: int = CONNECT_ATTEMPTS) -> bool:
@@ -111,6 +113,7 @@ class Clients:
                     if note["topic"] == "case.dispatch":
                         self.dispatch_count += 1
                     self.newest[user_id] = max(self.newest.get(user_id, 0), note["id"])
+                    self.distinct.add((user_id, note["id"]))
                 else:
                     self.other[message.get("type", "?")] += 1
         except websockets.ConnectionClosed:
@@ -135,6 +138,8 @@ class Clients:
             line = (await reader.readline()).decode().strip()
             if line == "count":
                 print(f"count {self.dispatch_count}", flush=True)
+            elif line == "distinct":
+                print(f"distinct {len(self.distinct)}", flush=True)
             elif line in ("stop", ""):  # "" is the end of stdin: the driver has gone
                 break
         self.stopping = True

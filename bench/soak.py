@@ -469,7 +469,7 @@ def faults(redis: OwnRedis, worker: Worker, start_at: float, end_at: float, log:
 # --- the run --------------------------------------------------------------------
 
 
-def waiting(world: dict, clients, expected_dispatches) -> dict[str, int]:
+def waiting(world: dict, clients, socket_notifications) -> dict[str, int]:
     from django_tenants.utils import tenant_context
 
     from civicgrid.platform.cases.models import Attachment
@@ -478,8 +478,8 @@ def waiting(world: dict, clients, expected_dispatches) -> dict[str, int]:
     with tenant_context(world["tenant"]):
         found = {"events": sum(w for _, w in outbox_state().values()), "index": IndexQueue.objects.count(),
                  "thumbnails": Attachment.objects.filter(kind="image", thumbnail="").count()}
-        expected = expected_dispatches()
-    found["socket deliveries"] = max(0, expected - int(ask(clients, "count").split()[1]))
+        expected = socket_notifications()
+    found["socket deliveries"] = max(0, expected - int(ask(clients, "distinct").split()[1]))
     return found
 
 
@@ -500,9 +500,8 @@ def run(redis: OwnRedis, logs: Path) -> bool:
         last_notification = Notification.objects.order_by("-id").values_list("id", flat=True).first() or 0
     handlers = world["handlers"]
 
-    def expected_dispatches() -> int:
-        return Notification.objects.filter(topic="case.dispatch", id__gt=last_notification,
-                                           recipient_id__in=list(handlers)).count()
+    def socket_notifications() -> int:  # every notification of the socket users, whatever its topic
+        return Notification.objects.filter(id__gt=last_notification, recipient_id__in=list(handlers)).count()
 
     port, ws_port = free_port(), free_port()
     worker = Worker(logs)
@@ -557,7 +556,7 @@ def run(redis: OwnRedis, logs: Path) -> bool:
         drain_start = time.monotonic()
         sockets_moved = (drain_start, -1)  # the socket backlog stops mattering once it no longer moves
         while True:
-            left = waiting(world, clients, expected_dispatches)
+            left = waiting(world, clients, socket_notifications)
             spent = time.monotonic() - drain_start
             if left["socket deliveries"] != sockets_moved[1]:
                 sockets_moved = (time.monotonic(), left["socket deliveries"])

@@ -31,10 +31,14 @@ are open); a fifth are case searches through the API (``?q=``).
 
 Faults: at 1/3 of the time Redis is stopped (SIGTERM) for BENCH_SOAK_REDIS_DOWN seconds
 (30) and started again on the same port; at 2/3 the worker and its pool are SIGKILLed and
-a new worker starts 10 s later.
+a new worker starts 10 s later. A worker that exits by itself (or logs "Unrecoverable error"
+and is still there a minute later) is replaced 10 s later, as a supervisor would, and
+reported on the ``worker`` and ``verdict`` lines; the exit code does not count it.
 
 Then a drain of at most BENCH_SOAK_DRAIN seconds (180) for beat's relay, indexing and
-thumbnail backfill, and the checks, from the database and object storage:
+thumbnail backfill, and for every socket user's notifications to reach the socket (until
+that stops moving for 20 s: a socket is a nudge, see the ``sockets`` line), and the checks,
+from the database, object storage and the search:
 lost: a report answered 201 (or 200, its replay) that is not a case; an outbox event not
 delivered; an image without its thumbnail (or whose thumbnail object is missing); a case
 the search does not find by the word only its title holds.

@@ -17,7 +17,8 @@ ROUTE_NAMES = [
     "registry-person-anonymise", "registry-households",
     "registry-buildings", "registry-houses", "registry-places", "registry-organisations", "registry-things",
     "registry-care-records",
-    "api-registry-persons-unmask", "api-registry-care-kinds", "api-registry-care-kinds-detail",
+    "api-registry-persons-unmask", "api-registry-persons-search", "api-registry-care-kinds",
+    "api-registry-care-kinds-detail",
     *[f"api-registry-{plural}{suffix}"
       for plural in ("persons", "households", "buildings", "houses", "places", "organisations", "things",
                      "care-records")
@@ -64,6 +65,7 @@ def requests_for(registry) -> list[tuple[str, str, str, dict | None]]:
          {"reason": "申请编号 PIPL-1", "confirm": "on"}),
         ("api-registry-persons-unmask", "post", f"{api}/persons/{person.pk}/unmask/",
          {"field": "id_number", "purpose": "核实身份信息"}),
+        ("api-registry-persons-search", "post", f"{api}/persons/search/", {"grid": "T01-C01-G01"}),
         ("api-registry-care-kinds", "get", f"{api}/care-kinds/", None),
         ("api-registry-care-kinds-detail", "get", f"{api}/care-kinds/dibao/", None),
     ]
@@ -127,7 +129,8 @@ def test_other_tenants_and_wrong_roles_get_404_everywhere(registry):
     department = registry.client("sc_dept_county")
     for name, method, url, body in plan:
         response = send(department, method, url, body)
-        if method == "get" and (url.endswith("/registry/") or "export" in name or name in (
+        if name == "api-registry-persons-search" or method == "get" and (
+                url.endswith("/registry/") or "export" in name or name in (
                 "registry-persons", "registry-households", "registry-buildings", "registry-houses",
                 "registry-places", "registry-organisations", "registry-things", "registry-care-records",
                 "api-registry-care-kinds") or (name.startswith("api-registry-") and not name.endswith("detail"))):

@@ -17,12 +17,11 @@ from pathlib import Path
 
 import pytest
 import requests
-from django.core.cache import caches
 from django.db import connection
-from django.test import override_settings
 from django_tenants.utils import tenant_context
 
 from civicgrid.config.celery import app
+from tests.brokers import broker
 from tests.conftest import child_env, free_port
 from tests.world import PASSWORD
 
@@ -93,30 +92,8 @@ def stack(committed, tmp_path):
         built.close()
 
 
-@contextmanager
 def pointed_at(url: str):
-    old = app.conf.broker_url
-    app.conf.broker_url = url
-    _forget_connections()
-    cache_settings = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url,
-                                  "KEY_FUNCTION": "django_tenants.cache.make_key", "KEY_PREFIX": "cg-faults",
-                                  "OPTIONS": {"socket_connect_timeout": 1}}}
-    try:
-        with override_settings(CACHES=cache_settings):
-            caches["default"].close()
-            yield
-    finally:
-        app.conf.broker_url = old
-        _forget_connections()
-
-
-def _forget_connections():
-    """Drop every pooled broker connection (kombu keeps pools per URL, globally)."""
-    from kombu import pools
-
-    pools.reset()
-    app._pool = None
-    app.amqp._producer_pool = None
+    return broker(url, key_prefix="cg-faults")
 
 
 # --- talking to the web server ---------------------------------------------------------

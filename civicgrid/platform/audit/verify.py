@@ -69,18 +69,8 @@ def verify_rows(*, after_id: int = 0, prev_hash: str | None = None, limit: int |
         total = cursor.fetchone()[0]
         if limit is not None:
             total = min(total, limit)
-        columns = ", ".join(["id", *chain.FIELDS, "row_hash"])
-        last_id = after_id
-        while result.checked < total:
-            size = min(BATCH, total - result.checked)
-            cursor.execute(f"SELECT {columns} FROM audit_auditentry WHERE id > %s AND id <= %s ORDER BY id LIMIT %s",
-                           [last_id, up_to_id, size])
-            names = [column.name for column in cursor.description]
-            rows = cursor.fetchall()
-            if not rows:
-                break
-            for values in rows:
-                row = dict(zip(names, values, strict=True))
+        for rows in row_batches(cursor, after_id=after_id, up_to_id=up_to_id, most=total):
+            for row in rows:
                 problem = _check(row, expected)
                 if problem:
                     result.broken_id, result.problem = row["id"], problem
@@ -88,11 +78,32 @@ def verify_rows(*, after_id: int = 0, prev_hash: str | None = None, limit: int |
                 expected = row["row_hash"]
                 result.checked += 1
                 result.first_id = result.first_id or row["id"]
-                result.last_id = last_id = row["id"]
+                result.last_id = row["id"]
                 result.last_hash = expected
             if progress:
                 progress(result.checked, total)
     return result
+
+
+ROW_COLUMNS = ", ".join(["id", *chain.FIELDS, "row_hash"])
+
+
+def row_batches(cursor, *, after_id: int, up_to_id: int, most: int | None = None):
+    """The rows with ``after_id`` < id <= ``up_to_id`` in id order, BATCH at a time (lists of
+    dicts with the chained fields, id and row_hash); ``most`` of them at most. Verifying and
+    archiving both walk the trail this way."""
+    taken = 0
+    while most is None or taken < most:
+        size = BATCH if most is None else min(BATCH, most - taken)
+        cursor.execute(f"SELECT {ROW_COLUMNS} FROM audit_auditentry WHERE id > %s AND id <= %s ORDER BY id LIMIT %s",
+                       [after_id, up_to_id, size])
+        names = [column.name for column in cursor.description]
+        rows = [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
+        if not rows:
+            return
+        yield rows
+        taken += len(rows)
+        after_id = rows[-1]["id"]
 
 
 def _check(row: dict, expected_prev: str) -> str:

@@ -25,7 +25,7 @@ from tests.brokers import broker
 from tests.conftest import child_env, free_port
 from tests.world import PASSWORD
 
-from .processes import Process, celery_worker, redis_server, web_server
+from .processes import Process, asgi_server, celery_worker, redis_server, web_server
 
 SHANGCHENG = "shangcheng.localhost"
 GRID_WORKER = ("shangcheng_gridworker", PASSWORD)  # no second factor: Basic auth is open to it
@@ -50,6 +50,11 @@ class Stack:
 
     def web(self, name: str = "web", preexec=None, **env) -> Process:
         process = web_server(env=self.env(**env), log_dir=self.log_dir, name=name, preexec=preexec)
+        self.processes.append(process)
+        return process.start()
+
+    def asgi(self, name: str = "asgi", **env) -> Process:
+        process = asgi_server(env=self.env(**env), log_dir=self.log_dir, name=name)
         self.processes.append(process)
         return process.start()
 
@@ -84,8 +89,17 @@ class Stack:
 
 @pytest.fixture
 def stack(committed, tmp_path):
-    port = free_port()
-    built = Stack(tmp_path, redis_server(port, log_dir=tmp_path).start())
+    yield from a_stack(tmp_path, persistent=False)
+
+
+@pytest.fixture
+def persistent_stack(committed, tmp_path):
+    """A stack whose Redis keeps its data across a restart, as production's does."""
+    yield from a_stack(tmp_path, persistent=True)
+
+
+def a_stack(tmp_path: Path, *, persistent: bool):
+    built = Stack(tmp_path, redis_server(free_port(), log_dir=tmp_path, persistent=persistent).start())
     try:
         yield built
     finally:

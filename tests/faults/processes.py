@@ -97,10 +97,13 @@ class Process:
         raise TimeoutError(f"{self.name} never logged {text!r}:\n{self.log()[-3000:]}")
 
 
-def redis_server(port: int, *, log_dir: Path) -> Process:
-    """A redis-server of the test's own, without persistence: stopping it loses what it
-    held (queued tasks, cache), which is the harder case for the platform."""
-    command = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+def redis_server(port: int, *, log_dir: Path, persistent: bool = False) -> Process:
+    """A redis-server of the test's own, by default without persistence: stopping it loses
+    what it held (queued tasks, cache), which is the harder case for the platform. A
+    persistent one (append-only file in ``log_dir``) comes back with what it held, as a
+    production Redis does, channel-layer groups included."""
+    command = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+               "--appendonly", "yes" if persistent else "no", "--dir", str(log_dir)]
     return Process(f"redis-{port}", command, env=dict(os.environ), log_dir=log_dir, port=port)
 
 
@@ -111,6 +114,13 @@ def web_server(*, env: dict, log_dir: Path, name: str = "web", preexec=None) -> 
     command = [sys.executable, "-m", "gunicorn", "civicgrid.config.wsgi", "--bind", f"127.0.0.1:{port}",
                "--workers", "1", "--threads", "4", "--timeout", "60", "--graceful-timeout", "5"]
     return Process(name, command, env=env, log_dir=log_dir, port=port, preexec=preexec)
+
+
+def asgi_server(*, env: dict, log_dir: Path, name: str = "asgi") -> Process:
+    """daphne serving the ASGI app (the console's sockets), as production does."""
+    port = free_port()
+    command = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "civicgrid.config.asgi:application"]
+    return Process(name, command, env=env, log_dir=log_dir, port=port)
 
 
 def celery_worker(*, env: dict, log_dir: Path, name: str) -> Process:

@@ -280,7 +280,8 @@ CACHES = {
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 CHANNEL_LAYERS = {
     "default": {
-        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        # channels-redis, plus leaving groups after Redis comes back (notifications/layer.py).
+        "BACKEND": "civicgrid.platform.notifications.layer.NotificationChannelLayer",
         "CONFIG": {
             "hosts": [{
                 "address": REDIS_URL,
@@ -296,6 +297,9 @@ CHANNEL_LAYERS = {
             # Counted per ASGI process, not per socket: one process's thousands of consoles share
             # one queue in Redis, and past its capacity channels-redis drops messages.
             "capacity": 100_000,
+            # A membership nobody renewed for two hours is forgotten: twice the consumers'
+            # hourly re-join, and a backstop for an ASGI process that died without leaving.
+            "group_expiry": 2 * 3600,
         },
     }
 }

@@ -8,8 +8,11 @@ missed from the store: the socket is a nudge, the stored notifications are the
 truth, and a page that reconnects after sleep or a network gap catches up here.
 
 The page pings every minute; at most once an hour a ping re-checks the
-membership and re-joins the groups (channels-redis forgets a group membership
-after ``group_expiry``, a day by default, and consoles stay open for days).
+membership and re-joins the groups (the channel layer forgets a group membership
+after ``group_expiry``, two hours, and consoles stay open for days). However the
+consumer ends, even by Redis failing under it, it leaves its groups through the
+layer (``layer.NotificationChannelLayer.leave``), which finishes the leave later if
+Redis is away.
 """
 
 from __future__ import annotations
@@ -37,8 +40,18 @@ REJOIN_EVERY = 3600.0
 class NotificationConsumer(AsyncJsonWebsocketConsumer):
     """A signed-in staff member's live nudges for this tenant."""
 
+    joined: list[str] = []
+
+    async def __call__(self, scope, receive, send):
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            # Not in ``disconnect``: a consumer whose channel receive fails (Redis gone) ends
+            # without it, and its memberships would stay behind.
+            if hasattr(self, "channel_name"):
+                await self.channel_layer.leave(self.channel_name, self.joined)
+
     async def connect(self):
-        self.joined: list[str] = []
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
             await self.close(code=CLOSE_UNAUTHENTICATED)
@@ -57,10 +70,6 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
         for notification in missed:
             await self.send_json({"type": "notification", "notification": notification, "unread": unread,
                                   "missed": True})
-
-    async def disconnect(self, code):
-        for group in getattr(self, "joined", []):
-            await self.channel_layer.group_discard(group, self.channel_name)
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
         """Only pings are expected; anything else (binary, not JSON, unknown) is ignored."""

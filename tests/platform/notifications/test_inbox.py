@@ -152,7 +152,7 @@ def test_with_redis_down_the_relay_delivers_and_the_nudges_are_dropped_quickly(s
 
     from tests.conftest import free_port
 
-    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "civicgrid.platform.notifications.layer.NotificationChannelLayer", "CONFIG": {
         "hosts": [{"address": f"redis://127.0.0.1:{free_port()}/0", "socket_connect_timeout": 1}]}}}
     handler("D-JUS")
     [case] = dispatched_to("D-JUS", count=1)

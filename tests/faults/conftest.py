@@ -53,8 +53,8 @@ class Stack:
         self.processes.append(process)
         return process.start()
 
-    def worker(self, name: str = "worker", **env) -> Process:
-        process = celery_worker(env=self.env(**env), log_dir=self.log_dir, name=name)
+    def worker(self, name: str = "worker", *, prefork: int = 0, **env) -> Process:
+        process = celery_worker(env=self.env(**env), log_dir=self.log_dir, name=name, prefork=prefork)
         self.processes.append(process)
         return process.start()
 
@@ -84,8 +84,17 @@ class Stack:
 
 @pytest.fixture
 def stack(committed, tmp_path):
-    port = free_port()
-    built = Stack(tmp_path, redis_server(port, log_dir=tmp_path).start())
+    yield from _stack(tmp_path, append_only=False)
+
+
+@pytest.fixture
+def append_only_stack(committed, tmp_path):
+    """A stack whose Redis keeps its data across a restart (append-only, as in production)."""
+    yield from _stack(tmp_path, append_only=True)
+
+
+def _stack(tmp_path: Path, *, append_only: bool):
+    built = Stack(tmp_path, redis_server(free_port(), log_dir=tmp_path, append_only=append_only).start())
     try:
         yield built
     finally:

@@ -43,10 +43,12 @@ class Stack:
         self.channel_log.touch()
 
     def env(self, **extra) -> dict:
-        return child_env(REDIS_URL=self.redis_url, CELERY_QUEUE=app.conf.task_default_queue,
-                         SAMPLE_CHANNEL_LOG=str(self.channel_log), CIVICGRID_NOTIFY_UNREAD_AFTER="0",
-                         # A killed worker's unacknowledged task comes back to a worker after this.
-                         CELERY_VISIBILITY_TIMEOUT=str(VISIBILITY_TIMEOUT), **extra)
+        """The children's environment; ``extra`` adds to it or overrides it."""
+        defaults = dict(REDIS_URL=self.redis_url, CELERY_QUEUE=app.conf.task_default_queue,
+                        SAMPLE_CHANNEL_LOG=str(self.channel_log), CIVICGRID_NOTIFY_UNREAD_AFTER="0",
+                        # A killed worker's unacknowledged task comes back to a worker after this.
+                        CELERY_VISIBILITY_TIMEOUT=str(VISIBILITY_TIMEOUT))
+        return child_env(**{**defaults, **extra})
 
     def web(self, name: str = "web", preexec=None, **env) -> Process:
         process = web_server(env=self.env(**env), log_dir=self.log_dir, name=name, preexec=preexec)

@@ -9,6 +9,11 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "civicgrid.config.settings.dev")
 from tenant_schemas_celery.app import CeleryApp  # noqa: E402
 from tenant_schemas_celery.task import TenantTask  # noqa: E402
 
+from civicgrid.config import broker  # noqa: E402
+
+# Before any broker connection: a worker must survive a Redis restart (see broker.py).
+broker.register()
+
 
 class MissingTenantContext(RuntimeError):
     """A task arrived without the schema it belongs to."""

@@ -43,10 +43,12 @@ class Stack:
         self.channel_log.touch()
 
     def env(self, **extra) -> dict:
-        return child_env(REDIS_URL=self.redis_url, CELERY_QUEUE=app.conf.task_default_queue,
-                         SAMPLE_CHANNEL_LOG=str(self.channel_log), CIVICGRID_NOTIFY_UNREAD_AFTER="0",
-                         # A killed worker's unacknowledged task comes back to a worker after this.
-                         CELERY_VISIBILITY_TIMEOUT=str(VISIBILITY_TIMEOUT), **extra)
+        """The children's environment; ``extra`` adds to it or overrides it."""
+        defaults = dict(REDIS_URL=self.redis_url, CELERY_QUEUE=app.conf.task_default_queue,
+                        SAMPLE_CHANNEL_LOG=str(self.channel_log), CIVICGRID_NOTIFY_UNREAD_AFTER="0",
+                        # A killed worker's unacknowledged task comes back to a worker after this.
+                        CELERY_VISIBILITY_TIMEOUT=str(VISIBILITY_TIMEOUT))
+        return child_env(**{**defaults, **extra})
 
     def web(self, name: str = "web", preexec=None, **env) -> Process:
         process = web_server(env=self.env(**env), log_dir=self.log_dir, name=name, preexec=preexec)
@@ -58,8 +60,8 @@ class Stack:
         self.processes.append(process)
         return process.start()
 
-    def worker(self, name: str = "worker", **env) -> Process:
-        process = celery_worker(env=self.env(**env), log_dir=self.log_dir, name=name)
+    def worker(self, name: str = "worker", *, prefork: int = 0, **env) -> Process:
+        process = celery_worker(env=self.env(**env), log_dir=self.log_dir, name=name, prefork=prefork)
         self.processes.append(process)
         return process.start()
 
@@ -89,17 +91,17 @@ class Stack:
 
 @pytest.fixture
 def stack(committed, tmp_path):
-    yield from a_stack(tmp_path, persistent=False)
+    yield from _stack(tmp_path, append_only=False)
 
 
 @pytest.fixture
-def persistent_stack(committed, tmp_path):
-    """A stack whose Redis keeps its data across a restart, as production's does."""
-    yield from a_stack(tmp_path, persistent=True)
+def append_only_stack(committed, tmp_path):
+    """A stack whose Redis keeps its data across a restart (append-only, as in production)."""
+    yield from _stack(tmp_path, append_only=True)
 
 
-def a_stack(tmp_path: Path, *, persistent: bool):
-    built = Stack(tmp_path, redis_server(free_port(), log_dir=tmp_path, persistent=persistent).start())
+def _stack(tmp_path: Path, *, append_only: bool):
+    built = Stack(tmp_path, redis_server(free_port(), log_dir=tmp_path, append_only=append_only).start())
     try:
         yield built
     finally:

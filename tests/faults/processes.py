@@ -97,13 +97,13 @@ class Process:
         raise TimeoutError(f"{self.name} never logged {text!r}:\n{self.log()[-3000:]}")
 
 
-def redis_server(port: int, *, log_dir: Path, persistent: bool = False) -> Process:
+def redis_server(port: int, *, log_dir: Path, append_only: bool = False) -> Process:
     """A redis-server of the test's own, by default without persistence: stopping it loses
-    what it held (queued tasks, cache), which is the harder case for the platform. A
-    persistent one (append-only file in ``log_dir``) comes back with what it held, as a
-    production Redis does, channel-layer groups included."""
+    what it held (queued tasks, cache), which is the harder case for the platform. With
+    ``append_only`` it keeps its data across a restart, as production runs it
+    (deploy/compose.yaml): a task in hand during the restart is still unacknowledged after."""
     command = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-               "--appendonly", "yes" if persistent else "no", "--dir", str(log_dir)]
+               "--appendonly", "yes" if append_only else "no", "--dir", str(log_dir)]
     return Process(f"redis-{port}", command, env=dict(os.environ), log_dir=log_dir, port=port)
 
 
@@ -123,9 +123,12 @@ def asgi_server(*, env: dict, log_dir: Path, name: str = "asgi") -> Process:
     return Process(name, command, env=env, log_dir=log_dir, port=port)
 
 
-def celery_worker(*, env: dict, log_dir: Path, name: str) -> Process:
-    """A Celery worker on the run's own queue (``CELERY_QUEUE``), one task at a time."""
-    command = [sys.executable, "-m", "celery", "-A", "civicgrid.config.celery", "worker", "--pool=solo",
+def celery_worker(*, env: dict, log_dir: Path, name: str, prefork: int = 0) -> Process:
+    """A Celery worker on the run's own queue (``CELERY_QUEUE``), one task at a time in its
+    own process (``--pool=solo``), or, with ``prefork``, as production runs it: a pool of that
+    many child processes, whose results the main process acknowledges when they come back."""
+    pool = ["--pool=prefork", f"--concurrency={prefork}"] if prefork else ["--pool=solo"]
+    command = [sys.executable, "-m", "celery", "-A", "civicgrid.config.celery", "worker", *pool,
                "--loglevel=INFO", "--without-gossip", "--without-mingle", "--hostname", f"{name}-{os.getpid()}@%h",
                "-Q", env["CELERY_QUEUE"]]
 

@@ -38,8 +38,8 @@ def memberships(redis_url: str) -> dict[str, int]:
     return {key.decode(): client.zcard(key) for key in client.scan_iter(f"{prefix}:group:*")}
 
 
-def test_sockets_cut_by_a_redis_restart_leave_their_groups_once_it_is_back(persistent_stack):
-    stack = persistent_stack
+def test_sockets_cut_by_a_redis_restart_leave_their_groups_once_it_is_back(append_only_stack):
+    stack = append_only_stack
     asgi = stack.asgi()
     client, cookie = session_cookie("shangcheng_gridworker")
     sockets = Sockets(asgi.port)

@@ -324,6 +324,11 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A task in hand when Redis goes away goes on, and is acknowledged on the restarted Redis
+# (civicgrid/config/broker.py makes that work). Cancelling it instead, as Celery 6 will by
+# default, would kill every running task (a big import) at each Redis blip and leave it for
+# the visibility timeout, an hour.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     # A task taken by a worker that dies (SIGKILL, a lost machine) is not acknowledged (acks_late):
     # Redis gives it to another worker once it has been out this long. Longer than any task runs,

@@ -333,8 +333,8 @@ def _quote(text: str) -> str:
 
 class Worker:
     """The Celery worker (prefork, two processes); a new one after each SIGKILL, and, as a
-    supervisor would, after it exits by itself (deploy/compose.yaml sets no restart policy:
-    there a worker that exits stays down; each such exit is reported)."""
+    supervisor (deploy/compose.yaml's restart policy) would, after it exits by itself; each
+    such exit is reported, since a worker must survive a Redis restart (config/broker.py)."""
 
     def __init__(self, logs: Path):
         self.logs, self.generation, self.process, self.log_paths = logs, 0, None, []

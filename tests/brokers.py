@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
+from django.conf import settings
 from django.core.cache import caches
 from django.test import override_settings
 
@@ -19,10 +20,12 @@ def broker(url: str, *, key_prefix: str = "cg"):
     forget_connections()
     cache_settings = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url,
                                   "KEY_FUNCTION": "django_tenants.cache.make_key", "KEY_PREFIX": key_prefix,
-                                  "OPTIONS": {"socket_connect_timeout": 1}}}
+                                  "OPTIONS": {"socket_connect_timeout": 1}},
+                      "sessions": {**settings.CACHES["sessions"], "LOCATION": url}}
     try:
         with override_settings(CACHES=cache_settings):
             caches["default"].close()
+            caches["sessions"].close()
             yield
     finally:
         app.conf.broker_url = old

@@ -26,6 +26,7 @@ CIVICGRID_LOG_PHONE_CODES = True  # tests read residents' one-time codes from th
 # Set once in the environment, so servers and workers a test starts share the run's cache.
 os.environ.setdefault("CIVICGRID_TEST_CACHE_PREFIX", f"cg-test-{os.getpid()}")
 CACHES["default"]["KEY_PREFIX"] = os.environ["CIVICGRID_TEST_CACHE_PREFIX"]  # noqa: F405
+CACHES["sessions"]["KEY_PREFIX"] = os.environ["CIVICGRID_TEST_CACHE_PREFIX"] + "-sessions"  # noqa: F405
 # Every test client comes from 127.0.0.1: the suite as a whole would trip the per-address
 # limits. Tests of the limits set their own (tests/platform/security/test_rate_limits.py).
 CIVICGRID_RATE_LIMITS = {group: "100000/m" for group in CIVICGRID_RATE_LIMITS}  # noqa: F405

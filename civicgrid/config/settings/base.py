@@ -444,6 +444,12 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # (SMS, WeChat plugins) once; one found older than the second figure is not sent at all.
 CIVICGRID_NOTIFY_UNREAD_AFTER = int(os.environ.get("CIVICGRID_NOTIFY_UNREAD_AFTER", 600))
 CIVICGRID_NOTIFY_CHANNEL_MAX_AGE = int(os.environ.get("CIVICGRID_NOTIFY_CHANNEL_MAX_AGE", 24 * 3600))
+# A subscriber that fails an outbox event is retried by later relays after 30 s, 1 min,
+# 2 min, … (at most an hour apart), and becomes a dead letter (`civicgrid outbox
+# list-failed`) after this many attempts or this many seconds since it first failed.
+CIVICGRID_OUTBOX_RETRY_SECONDS = float(os.environ.get("CIVICGRID_OUTBOX_RETRY_SECONDS", 30))
+CIVICGRID_OUTBOX_MAX_ATTEMPTS = int(os.environ.get("CIVICGRID_OUTBOX_MAX_ATTEMPTS", 10))
+CIVICGRID_OUTBOX_GIVE_UP_AFTER = int(os.environ.get("CIVICGRID_OUTBOX_GIVE_UP_AFTER", 24 * 3600))
 
 # --- search -----------------------------------------------------------------
 

@@ -383,6 +383,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "civicgrid.plugins.tasks.run_all_plugin_jobs",
         "schedule": 60.0,
     },
+    "audit-anchor": {  # every schema's audit chain head, published where its rows cannot reach
+        "task": "civicgrid.platform.audit.tasks.anchor_all_schemas",
+        "schedule": crontab(minute=30, hour=2),
+    },
     "audit-archive": {  # each tenant's audit rows older than CIVICGRID_AUDIT_RETENTION_DAYS, monthly
         "task": "civicgrid.platform.audit.tasks.archive_all_tenants",
         "schedule": crontab(minute=0, hour=3, day_of_month=2),

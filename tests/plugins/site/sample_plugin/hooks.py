@@ -75,7 +75,7 @@ def civicgrid_console_urls():
 
 @hookimpl
 def civicgrid_api_urls():
-    return [path("heard/", views.heard, name="heard")]
+    return [path("heard/", views.heard, name="heard"), path("events/", views.HeardApi.as_view(), name="events")]
 
 
 class RecordingChannel:

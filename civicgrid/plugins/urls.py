@@ -6,9 +6,9 @@ Each installed plugin's patterns are mounted at ``p/<plugin_id>/`` (console) and
 that in a tenant without the plugin, or with it switched off, the answer is 404
 and the view never runs.
 
-The API mount also declares the views' token scope, ``module:<plugin_id>`` (read for
-GET, HEAD and OPTIONS, write otherwise), here rather than in each view: a vendor's
-endpoint cannot forget it, nor claim a core scope.
+Both mounts also declare the views' token scope, ``module:<plugin_id>`` (read for GET,
+HEAD and OPTIONS, write otherwise), here rather than in each view: a vendor's endpoint
+cannot forget it, nor claim a core scope (a REST view among the console's pages included).
 """
 
 from __future__ import annotations
@@ -25,13 +25,14 @@ from civicgrid.platform.api.tokens.scopes import TOKEN_AREA, module_area
 from .manager import active_plugin_ids, results_by_plugin
 
 
-def only_where_active(plugin_id: str, view, token_area: str | None = None):
+def only_where_active(plugin_id: str, view):
+    token_area = module_area(plugin_id)
+
     @functools.wraps(view)
     def guarded(request, *args, **kwargs):
         if plugin_id not in active_plugin_ids(getattr(request, "tenant", None)):
             return _not_found(request)
-        if token_area:  # read by the token authentication instead of the view's own token_scope
-            setattr(request, TOKEN_AREA, token_area)
+        setattr(request, TOKEN_AREA, token_area)  # the token authentication reads it, not the view's own
         return view(request, *args, **kwargs)
 
     for attribute in ("csrf_exempt", "cls", "view_class", "initkwargs"):  # DRF and CSRF read these
@@ -49,26 +50,25 @@ def _not_found(request):
     return render(request, "404.html", status=404)
 
 
-def guard(patterns: list, plugin_id: str, token_area: str | None = None) -> list:
+def guard(patterns: list, plugin_id: str) -> list:
     """The same patterns with every view (at any depth of ``include``) guarded."""
     guarded = []
     for pattern in patterns:
         if isinstance(pattern, URLResolver):
-            inner = guard(list(pattern.url_patterns), plugin_id, token_area)
+            inner = guard(list(pattern.url_patterns), plugin_id)
             guarded.append(URLResolver(pattern.pattern, inner, pattern.default_kwargs, pattern.app_name,
                                        pattern.namespace))
         elif isinstance(pattern, URLPattern):
-            guarded.append(URLPattern(pattern.pattern, only_where_active(plugin_id, pattern.callback, token_area),
+            guarded.append(URLPattern(pattern.pattern, only_where_active(plugin_id, pattern.callback),
                                       pattern.default_args, pattern.name))
     return guarded
 
 
-def _mounted(hook: str, prefix: str, namespace: str, token_scoped: bool = False) -> list:
+def _mounted(hook: str, prefix: str, namespace: str) -> list:
     mounts = []
     for plugin_id, patterns in results_by_plugin(hook):
         if patterns:
-            guarded = guard(list(patterns), plugin_id, module_area(plugin_id) if token_scoped else None)
-            mounts.append(path(f"{prefix}{plugin_id}/", include((guarded, plugin_id),
+            mounts.append(path(f"{prefix}{plugin_id}/", include((guard(list(patterns), plugin_id), plugin_id),
                                                                 namespace=namespace.format(plugin_id))))
     return mounts
 
@@ -80,7 +80,7 @@ def console_urlpatterns() -> list:
 
 def api_urlpatterns() -> list:
     """Reverse a plugin's API route as ``"api-<plugin_id>:<name>"``."""
-    return _mounted("civicgrid_api_urls", "api/v1/p/", "api-{}", token_scoped=True)
+    return _mounted("civicgrid_api_urls", "api/v1/p/", "api-{}")
 
 
 def api_plugin_ids() -> list[str]:

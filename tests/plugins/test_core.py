@@ -41,7 +41,8 @@ from tests.platform.cases.test_workflow import report
 
 ROUTES_COVERED = {"sample:heard": "test_a_switched_off_plugins_pages_and_api_answer_404",
                   "api-sample:heard": "test_a_switched_off_plugins_pages_and_api_answer_404",
-                  "api-sample:events": "test_a_vendors_api_takes_tokens_with_the_scope_the_framework_declares"}
+                  "api-sample:events": "test_a_vendors_api_takes_tokens_with_the_scope_the_framework_declares",
+                  "sample:events": "test_a_vendors_api_takes_tokens_with_the_scope_the_framework_declares"}
 SHANGCHENG, YUHANG = "shangcheng.localhost", "yuhang.localhost"
 CST = ZoneInfo("Asia/Shanghai")
 
@@ -174,11 +175,12 @@ def test_a_vendors_api_takes_tokens_with_the_scope_the_framework_declares(publis
             return heard().filter(hook="api").count()
 
     _row, core = issue(published, "cases:read", "cases:write")
-    refused = bearer(core).get(url)
-    assert refused.status_code == 403 and "module:sample:read" in refused.json()["detail"]
-    assert bearer(core).post(url).status_code == 403
+    for mounted in (url, "/p/sample/events/"):  # the same view among the console's pages
+        refused = bearer(core).get(mounted)
+        assert refused.status_code == 403 and "module:sample:read" in refused.json()["detail"]
+        assert bearer(core).post(mounted).status_code == 403
     _row, reader = issue(published, "module:sample:read")
-    assert bearer(reader).get(url).status_code == 200
+    assert bearer(reader).get(url).status_code == 200 and bearer(reader).get("/p/sample/events/").status_code == 200
     refused = bearer(reader).post(url)
     assert refused.status_code == 403 and "module:sample:write" in refused.json()["detail"]
     assert events() == 0

@@ -70,7 +70,8 @@ def civicgrid_dashboard_widgets(staff):
 
 @hookimpl
 def civicgrid_console_urls():
-    return [path("heard/", views.heard, name="heard")]
+    # events/: a REST view among the pages, which a token must not reach with a core scope either
+    return [path("heard/", views.heard, name="heard"), path("events/", views.HeardPageApi.as_view(), name="events")]
 
 
 @hookimpl

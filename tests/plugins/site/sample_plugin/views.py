@@ -32,3 +32,8 @@ class HeardApi(APIView):
     def post(self, request):
         HeardEvent.objects.create(action="api", case_number="", hook="api")
         return Response({"heard": HeardEvent.objects.count()}, status=201)
+
+
+@extend_schema(exclude=True)
+class HeardPageApi(HeardApi):
+    """The same among the console's pages, which the API's schema does not describe."""

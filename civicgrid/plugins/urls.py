@@ -5,6 +5,10 @@ Each installed plugin's patterns are mounted at ``p/<plugin_id>/`` (console) and
 ``api/v1/p/<plugin_id>/`` (API) when the URLconf loads. Every view is wrapped so
 that in a tenant without the plugin, or with it switched off, the answer is 404
 and the view never runs.
+
+Both mounts also declare the views' token scope, ``module:<plugin_id>`` (read for GET,
+HEAD and OPTIONS, write otherwise), here rather than in each view: a vendor's endpoint
+cannot forget it, nor claim a core scope (a REST view among the console's pages included).
 """
 
 from __future__ import annotations
@@ -16,14 +20,19 @@ from django.shortcuts import render
 from django.urls import URLPattern, URLResolver, include, path
 from django.utils.translation import gettext
 
+from civicgrid.platform.api.tokens.scopes import TOKEN_AREA, module_area
+
 from .manager import active_plugin_ids, results_by_plugin
 
 
 def only_where_active(plugin_id: str, view):
+    token_area = module_area(plugin_id)
+
     @functools.wraps(view)
     def guarded(request, *args, **kwargs):
         if plugin_id not in active_plugin_ids(getattr(request, "tenant", None)):
             return _not_found(request)
+        setattr(request, TOKEN_AREA, token_area)  # the token authentication reads it, not the view's own
         return view(request, *args, **kwargs)
 
     for attribute in ("csrf_exempt", "cls", "view_class", "initkwargs"):  # DRF and CSRF read these
@@ -72,3 +81,8 @@ def console_urlpatterns() -> list:
 def api_urlpatterns() -> list:
     """Reverse a plugin's API route as ``"api-<plugin_id>:<name>"``."""
     return _mounted("civicgrid_api_urls", "api/v1/p/", "api-{}")
+
+
+def api_plugin_ids() -> list[str]:
+    """The plugins that serve API routes (whose scopes a token may be given)."""
+    return [plugin_id for plugin_id, patterns in results_by_plugin("civicgrid_api_urls") if patterns]

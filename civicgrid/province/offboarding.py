@@ -24,6 +24,7 @@ from django_tenants.utils import tenant_context
 
 from civicgrid.platform.accounts.models import User
 from civicgrid.platform.audit.actions import record
+from civicgrid.platform.audit.anchors import forget as forget_anchors
 from civicgrid.plugins.models import Statement, UsageRecord
 from civicgrid.search.backends import backend
 from civicgrid.tenants.models import Domain, Tenant
@@ -168,6 +169,7 @@ def purge_tenant(*, offboarding: TenantOffboarding, acting_user: User | None, no
             # trigger events cannot be dropped in the same transaction.
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         drop_schema(schema)
+        forget_anchors(schema)  # a tenant given this schema name later starts a chain of its own
         tenant.delete()
         offboarding.status = TenantOffboarding.Status.PURGED
         offboarding.closed_at, offboarding.closed_by_label = timezone.now(), _label(acting_user)

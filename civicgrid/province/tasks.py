@@ -49,6 +49,7 @@ def refresh_tenant_health() -> dict:
     """Count this tenant's staff and activity and publish the aggregate to public."""
     from civicgrid.platform.accounts.staff.models import StaffProfile
     from civicgrid.platform.audit.models import AuditEntry
+    from civicgrid.platform.notifications.dead_letters import dead_letters
 
     schema = connection.schema_name
     if schema == "public":
@@ -57,6 +58,7 @@ def refresh_tenant_health() -> dict:
         "staff_count": StaffProfile.objects.count(),
         "active_staff_count": StaffProfile.objects.filter(is_active=True).count(),
         "audit_entries_last_day": AuditEntry.objects.filter(at__gte=timezone.now() - timedelta(days=1)).count(),
+        "outbox_dead_letters": dead_letters().count(),
     }
     with connection.cursor() as cursor:
         cursor.execute(

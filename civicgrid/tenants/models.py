@@ -120,6 +120,8 @@ class TenantHealth(models.Model):
     active_staff_count = models.PositiveIntegerField(default=0)
     audit_entries_last_day = models.PositiveIntegerField(default=0)
     schema_size_bytes = models.BigIntegerField(default=0)
+    # Outbox deliveries the relay gave up on, waiting for `civicgrid outbox retry`.
+    outbox_dead_letters = models.PositiveIntegerField(default=0)
     refreshed_at = models.DateTimeField()
 
     def __str__(self):

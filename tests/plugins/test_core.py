@@ -40,7 +40,9 @@ from tests.conftest import child_env
 from tests.platform.cases.test_workflow import report
 
 ROUTES_COVERED = {"sample:heard": "test_a_switched_off_plugins_pages_and_api_answer_404",
-                  "api-sample:heard": "test_a_switched_off_plugins_pages_and_api_answer_404"}
+                  "api-sample:heard": "test_a_switched_off_plugins_pages_and_api_answer_404",
+                  "api-sample:events": "test_a_vendors_api_takes_tokens_with_the_scope_the_framework_declares",
+                  "sample:events": "test_a_vendors_api_takes_tokens_with_the_scope_the_framework_declares"}
 SHANGCHENG, YUHANG = "shangcheng.localhost", "yuhang.localhost"
 CST = ZoneInfo("Asia/Shanghai")
 
@@ -158,6 +160,45 @@ def test_a_switched_off_plugins_pages_and_api_answer_404(published):
     assert Client(HTTP_HOST=SHANGCHENG).get("/api/v1/p/sample/heard/").status_code == 404
     actions.enable_plugin(tenant=published.shangcheng, plugin_id="sample", acting_user=None)
     assert Client(HTTP_HOST=SHANGCHENG).get("/p/sample/heard/").status_code == 200
+
+
+def test_a_vendors_api_takes_tokens_with_the_scope_the_framework_declares(published):
+    """The framework, not the vendor's view, declares the scope: module:sample (read for GET,
+    write otherwise). The view's own claim to the core's cases scope counts for nothing."""
+    from tests.platform.security.test_api_tokens import bearer, issue
+
+    url = "/api/v1/p/sample/events/"
+    actions.enable_plugin(tenant=published.shangcheng, plugin_id="sample", acting_user=None)
+
+    def events() -> int:
+        with tenant_context(published.shangcheng):
+            return heard().filter(hook="api").count()
+
+    _row, core = issue(published, "cases:read", "cases:write")
+    for mounted in (url, "/p/sample/events/"):  # the same view among the console's pages
+        refused = bearer(core).get(mounted)
+        assert refused.status_code == 403 and "module:sample:read" in refused.json()["detail"]
+        assert bearer(core).post(mounted).status_code == 403
+    _row, reader = issue(published, "module:sample:read")
+    assert bearer(reader).get(url).status_code == 200 and bearer(reader).get("/p/sample/events/").status_code == 200
+    refused = bearer(reader).post(url)
+    assert refused.status_code == 403 and "module:sample:write" in refused.json()["detail"]
+    assert events() == 0
+    _row, writer = issue(published, "module:sample:read", "module:sample:write")
+    assert bearer(writer).post(url).status_code == 201 and events() == 1
+    # Another county's token, with the plugin on there too: unknown here.
+    connection.set_schema_to_public()  # the requests left the connection in 上城区's schema
+    actions.enable_plugin(tenant=published.yuhang, plugin_id="sample", acting_user=None)
+    _row, other = issue(published, "module:sample:read", "module:sample:write", user="yuhang_operator",
+                        tenant=published.yuhang)
+    assert bearer(other).post(url).status_code == 401 and bearer(writer, YUHANG).get(url).status_code == 401
+    assert bearer(other, YUHANG).get(url).status_code == 200
+    # Switched off here: not found, whatever the token; the scope is no longer offered.
+    connection.set_schema_to_public()
+    actions.disable_plugin(tenant=published.shangcheng, plugin_id="sample", acting_user=None)
+    assert bearer(writer).post(url).status_code == 404 and events() == 1
+    with pytest.raises(ValidationError):
+        issue(published, "module:sample:read")
 
 
 def test_new_tenants_get_the_plugins_the_province_gives_them(published):

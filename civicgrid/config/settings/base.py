@@ -401,6 +401,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "civicgrid.plugins.tasks.run_all_plugin_jobs",
         "schedule": 60.0,
     },
+    "audit-anchor": {  # every schema's audit chain head, published where its rows cannot reach
+        "task": "civicgrid.platform.audit.tasks.anchor_all_schemas",
+        "schedule": crontab(minute=30, hour=2),
+    },
     "audit-archive": {  # each tenant's audit rows older than CIVICGRID_AUDIT_RETENTION_DAYS, monthly
         "task": "civicgrid.platform.audit.tasks.archive_all_tenants",
         "schedule": crontab(minute=0, hour=3, day_of_month=2),
@@ -462,6 +466,12 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # (SMS, WeChat plugins) once; one found older than the second figure is not sent at all.
 CIVICGRID_NOTIFY_UNREAD_AFTER = int(os.environ.get("CIVICGRID_NOTIFY_UNREAD_AFTER", 600))
 CIVICGRID_NOTIFY_CHANNEL_MAX_AGE = int(os.environ.get("CIVICGRID_NOTIFY_CHANNEL_MAX_AGE", 24 * 3600))
+# A subscriber that fails an outbox event is retried by later relays after 30 s, 1 min,
+# 2 min, … (at most an hour apart), and becomes a dead letter (`civicgrid outbox
+# list-failed`) after this many attempts or this many seconds since it first failed.
+CIVICGRID_OUTBOX_RETRY_SECONDS = float(os.environ.get("CIVICGRID_OUTBOX_RETRY_SECONDS", 30))
+CIVICGRID_OUTBOX_MAX_ATTEMPTS = int(os.environ.get("CIVICGRID_OUTBOX_MAX_ATTEMPTS", 10))
+CIVICGRID_OUTBOX_GIVE_UP_AFTER = int(os.environ.get("CIVICGRID_OUTBOX_GIVE_UP_AFTER", 24 * 3600))
 
 # --- search -----------------------------------------------------------------
 

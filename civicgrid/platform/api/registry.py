@@ -65,7 +65,7 @@ def _update(action, name):
 
 
 KINDS = [
-    RegistryKind(Person, "persons", s.PersonOutput, s.PersonFilters, s.PersonInput, actions.create_person,
+    RegistryKind(Person, "persons", s.PersonOutput, s.PersonQueryFilters, s.PersonInput, actions.create_person,
                  _update(actions.update_person, "person")),
     RegistryKind(Household, "households", s.HouseholdOutput, s.RegistryFilters, s.HouseholdInput,
                  actions.create_household, _update(actions.update_household, "household")),
@@ -103,6 +103,7 @@ class RegistryView(GenericAPIView):
         return super().handle_exception(exc)
 
     def filters(self, serializer_class) -> dict:
+        refuse_numbers_in_query(self.request)
         # A plain dict, not the QueryDict: DRF reads a missing boolean in form data as False.
         data = serializer_class(data=dict(self.request.query_params.items()))
         data.is_valid(raise_exception=True)
@@ -118,6 +119,20 @@ class RegistryView(GenericAPIView):
         records = [r for row in rows for r in (getattr(row, "visible_care", None) or
                                                ([row] if isinstance(row, CareRecord) else []))]
         actions.record_sensitive_read(staff=self.staff, records=records, channel=channel)
+
+
+NUMBERS = ("id_number", "phone")
+
+
+def refuse_numbers_in_query(request) -> None:
+    """An ID number or phone in a URL ends up in access logs, proxies' logs and browser
+    histories: refused wherever the registry API reads its query string, with where to send
+    it instead. (The console's pages redirect such a link to blind indexes instead.)"""
+    named = [name for name in NUMBERS if name in request.query_params]
+    if named:
+        message = _("ID numbers and phone numbers are not accepted in the query string: send the filters "
+                    "in the body of POST /api/v1/registry/persons/search/.")
+        raise ValidationError({name: [message] for name in named})
 
 
 class _KindView(RegistryView):
@@ -254,6 +269,7 @@ class PersonSearchView(_KindView):
                    parameters=[OpenApiParameter("limit", int), OpenApiParameter("offset", int)],
                    responses={200: PersonSearchOutput, 400: OpenApiResponse(OpenApiTypes.OBJECT)})
     def post(self, request):
+        refuse_numbers_in_query(request)  # only limit and offset belong in this URL
         filters = s.PersonFilters(data=request.data)
         filters.is_valid(raise_exception=True)
         page = self.paginate_queryset(self.rows(**filters.validated_data))

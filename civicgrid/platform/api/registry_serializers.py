@@ -104,6 +104,14 @@ class PersonFilters(RegistryFilters):
             raise serializers.ValidationError(_django_messages(exc)) from exc
 
 
+class PersonQueryFilters(PersonFilters):
+    """The persons list's and export's query string: the blind indexes, never the numbers
+    themselves (refused with 400 by ``registry.refuse_numbers_in_query``)."""
+
+    id_number = None
+    phone = None
+
+
 class HouseFilters(RegistryFilters):
     building = serializers.IntegerField(required=False)
     is_rental = serializers.BooleanField(required=False, allow_null=True, default=None)

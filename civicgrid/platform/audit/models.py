@@ -30,3 +30,23 @@ class AuditEntry(models.Model):
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_label} {self.action}"
+
+
+class AuditAnchor(models.Model):
+    """A schema's chain head as published (``anchors.anchor_all``, daily): written only in the
+    public schema, where the province keeps it away from each tenant's own tables, and as a
+    JSON line in the province's object storage. ``civicgrid audit verify`` checks each chain
+    against its newest anchor, which catches the newest rows deleted or the whole chain
+    rewritten. (The audit app lives in every schema, so tenant schemas have an empty copy.)"""
+
+    schema = models.CharField(max_length=63)
+    row_id = models.BigIntegerField()
+    row_hash = models.CharField(max_length=64)
+    anchored_at = models.DateTimeField()
+    file = models.CharField(max_length=300, blank=True)  # the JSON lines file in storage
+
+    class Meta:
+        indexes = [models.Index(fields=["schema", "-anchored_at"], name="audit_anchor_latest")]
+
+    def __str__(self):
+        return f"{self.schema} #{self.row_id} @ {self.anchored_at:%Y-%m-%d %H:%M}"

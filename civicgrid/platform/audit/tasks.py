@@ -1,6 +1,8 @@
 """The monthly archive of old audit rows: beat fans out one ``archive_tenant`` per ready
 tenant (each sent from its own schema), and the province's own trail is archived in
-the fan-out task itself. Rows younger than ``CIVICGRID_AUDIT_RETENTION_DAYS`` stay."""
+the fan-out task itself. Rows younger than ``CIVICGRID_AUDIT_RETENTION_DAYS`` stay.
+
+Daily, ``anchor_all_schemas`` publishes every schema's chain head (``anchors``)."""
 
 from __future__ import annotations
 
@@ -46,3 +48,12 @@ def archive_all_tenants() -> int:
     with schema_context(get_public_schema_name()):
         archive_before(before=cutoff, acting_user=None, purpose="retention")
     return send_to_each(ready_tenant_schemas(), archive_tenant)
+
+
+@app.task(name="civicgrid.platform.audit.tasks.anchor_all_schemas", acks_late=True)
+def anchor_all_schemas() -> int:
+    """Beat job (daily, in public): every schema's chain head to the anchor table and storage.
+    Run twice, it only publishes the heads again: harmless."""
+    from .anchors import anchor_all
+
+    return len(anchor_all())

@@ -15,7 +15,8 @@ from civicgrid.platform.accounts.selectors import staff_profile_for
 from civicgrid.platform.audit.actions import record
 
 from .models import ApiToken
-from .scopes import SCOPES
+from .scopes import module_area
+from .selectors import scopes_here
 
 TOKEN_PREFIX = "cgt_"
 MAX_LIFETIME = timedelta(days=366)  # a year, leap day included
@@ -33,9 +34,13 @@ def create_token(*, label: str, scopes: list[str], expires_at: datetime, acts_as
     errors: dict[str, list[str]] = {}
     if not label:
         errors["label"] = [_("Name the integration the token is for.")]
-    unknown = sorted(set(scopes) - set(SCOPES))
+    unknown = sorted(set(scopes) - set(scopes_here()))
+    modules = [scope for scope in unknown if scope.startswith(module_area(""))]
     if not scopes:
         errors["scopes"] = [_("Choose at least one scope.")]
+    elif modules:
+        errors["scopes"] = [_("No module switched on here serves these scopes: %(scopes)s.")
+                            % {"scopes": ", ".join(modules)}]
     elif unknown:
         errors["scopes"] = [_("Unknown scopes: %(scopes)s.") % {"scopes": ", ".join(unknown)}]
     now = timezone.now()

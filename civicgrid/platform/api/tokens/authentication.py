@@ -19,7 +19,7 @@ from rest_framework.exceptions import APIException, PermissionDenied
 from civicgrid.platform.accounts.selectors import staff_profile_for
 
 from . import actions, selectors
-from .scopes import ANY_SCOPE, required_scope
+from .scopes import ANY_SCOPE, TOKEN_AREA, required_scope
 
 KEYWORD = b"bearer"
 CHALLENGE = 'Bearer realm="api"'
@@ -52,7 +52,7 @@ class BearerTokenAuthentication(BaseAuthentication):
         if staff is None:
             raise TokenRefused(_("The token is not valid here, has expired or was revoked."))
         view = (getattr(request, "parser_context", None) or {}).get("view")
-        needed = required_scope(view, request.method)
+        needed = required_scope(view, request.method, getattr(request._request, TOKEN_AREA, None))
         if needed is None:
             raise PermissionDenied(_("This endpoint does not accept API tokens."))
         if needed != ANY_SCOPE and needed not in token.scopes:

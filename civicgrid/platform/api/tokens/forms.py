@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _l
 from civicgrid.platform.accounts.models import User
 from civicgrid.platform.accounts.staff.models import StaffProfile, StaffRole
 
-from .scopes import SCOPES
+from .selectors import scopes_here
 
 
 class TokenForm(forms.Form):
@@ -17,13 +17,14 @@ class TokenForm(forms.Form):
                             help_text=_l("The system that will call the API, e.g. the 12345 hotline."))
     acts_as = forms.ModelChoiceField(label=_l("Acts as"), queryset=User.objects.none(),
                                      help_text=_l("The staff account whose role and scope the token has."))
-    scopes = forms.MultipleChoiceField(label=_l("Scopes"), choices=list(SCOPES.items()),
-                                       widget=forms.CheckboxSelectMultiple)
+    scopes = forms.MultipleChoiceField(label=_l("Scopes"), widget=forms.CheckboxSelectMultiple)
     expires_on = forms.DateField(label=_l("Expires on"), widget=forms.DateInput(attrs={"type": "date"}),
                                  help_text=_l("A year from today at most."))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # The core's scopes, and those of the modules switched on in this tenant now.
+        self.fields["scopes"].choices = list(scopes_here().items())
         members = StaffProfile.objects.filter(is_active=True).exclude(role=StaffRole.COMMUNITY_EDITOR)
         self.fields["acts_as"].queryset = User.objects.filter(pk__in=members.values("user_id"), is_active=True
                                                               ).order_by("username")

@@ -16,7 +16,6 @@ from civicgrid.platform.accounts.staff.models import StaffRole
 
 from . import actions, selectors
 from .forms import TokenForm
-from .scopes import SCOPES
 
 admin_only = staff_required(StaffRole.COUNTY_ADMIN)
 
@@ -41,7 +40,7 @@ def token_list(request):
     status = 400 if request.method == "POST" and issued is None else 200
     return render(request, "api_tokens/tokens.html", {
         "form": form, "issued": issued, "tokens": selectors.tokens(), "now": timezone.now(),
-        "scope_labels": SCOPES}, status=status)
+        "scope_labels": selectors.scopes_here()}, status=status)
 
 
 @require_POST

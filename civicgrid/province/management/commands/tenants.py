@@ -116,10 +116,11 @@ class Command(LifecycleCommands, BaseCommand):
     # --- list, suspend, resume --------------------------------------------------
 
     def handle_list(self, **o):
-        rows = [("code", "name", "level", "parent", "schema", "domain", "status")]
+        rows = [("code", "name", "level", "parent", "schema", "domain", "status", "dead letters")]
         for t in tenants_for_province():
+            health = getattr(t, "health", None)  # as of the last refresh (every 5 minutes)
             rows.append((t.division_code, t.name, t.level, t.parent.division_code if t.parent else "",
-                         t.schema_name, t.primary_domain, t.status))
+                         t.schema_name, t.primary_domain, t.status, health.outbox_dead_letters if health else "?"))
         widths = [max(len(str(r[i])) for r in rows) for i in range(len(rows[0]))]
         for row in rows:
             self.stdout.write("  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True)))

@@ -127,7 +127,7 @@ def test_a_new_id_number_updates_gender_and_birth_date(registry):
     person = registry.persons[1]
     response = patch(client, f"persons/{person.pk}/", {"id_number": NEW_ID})
     assert response.status_code == 200 and response.json()["birth_date"] == "1949-12-31"
-    found = client.get(f"/api/v1/registry/persons/?id_number={NEW_ID}").json()
+    found = client.post("/api/v1/registry/persons/search/", {"id_number": NEW_ID}, content_type="application/json").json()
     assert [row["id"] for row in found["results"]] == [person.pk]
     taken = patch(client, f"persons/{person.pk}/", {"id_number": registry.clear_ids[registry.persons[0].pk]})
     assert taken.status_code == 400 and "id_number" in taken.json()

@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 import pytest
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django_tenants.utils import tenant_context
 
 from civicgrid.plugins import actions as plugin_actions
@@ -476,3 +477,69 @@ def test_a_failed_items_photo_by_role_scope_and_tenant(fire):
     assert admin.get(f"/p/fire_safety/units/{unit.pk}/photos/999999/").status_code == 404
     with tenant_context(fire.shangcheng):
         assert ItemResult.objects.filter(pk=failed.pk, photo=failed.photo).exists()
+
+
+def test_an_api_token_needs_the_modules_scope(fire):
+    """The framework gives the module's API the scopes module:fire_safety:read and :write: a
+    token without them is refused (403), with them it acts as its account (role and area
+    still apply), another county's token is unknown here (401), and where the module is
+    switched off the routes are not found."""
+    from civicgrid.platform.api.tokens.scopes import required_scope
+    from civicgrid.plugins.builtin.fire_safety.api import ModuleView
+    from tests.platform.security.test_api_tokens import bearer, issue
+
+    assert required_scope(ModuleView(), "GET") is None  # the view declares nothing itself
+    with tenant_context(fire.shangcheng):
+        unit = make_unit("FS-T801")
+        data, _files = answers(unit)
+    units, inspections = "/api/v1/p/fire_safety/units/", "/api/v1/p/fire_safety/inspections/"
+    post = {"unit": unit.pk, **data}
+
+    def inspected() -> int:
+        with tenant_context(fire.shangcheng):
+            return Inspection.objects.count()
+
+    _row, core_only = issue(fire, "cases:read", "cases:write", user="shangcheng_gridworker")
+    refused = bearer(core_only).get(units)
+    assert refused.status_code == 403 and "module:fire_safety:read" in refused.json()["detail"]
+    assert bearer(core_only).post(inspections, post, HTTP_IDEMPOTENCY_KEY="tok-key-0001").status_code == 403
+
+    _row, reader = issue(fire, "module:fire_safety:read", user="shangcheng_gridworker")
+    listed = bearer(reader).get(units)
+    assert listed.status_code == 200 and [u["code"] for u in listed.json()["results"]] == ["FS-T801"]
+    assert bearer(reader).get(f"{units}{unit.pk}/").status_code == 200
+    refused = bearer(reader).post(inspections, post, HTTP_IDEMPOTENCY_KEY="tok-key-0001")
+    assert refused.status_code == 403 and "module:fire_safety:write" in refused.json()["detail"]
+    assert inspected() == 0
+
+    _row, writer = issue(fire, "module:fire_safety:read", "module:fire_safety:write", user="shangcheng_gridworker")
+    made = bearer(writer).post(inspections, post, HTTP_IDEMPOTENCY_KEY="tok-key-0001")  # no CSRF, no cookie
+    assert made.status_code == 201, made.content
+    assert made.json()["inspected_by"] == "shangcheng_gridworker" and inspected() == 1
+
+    # The token's account decides the rest: a department handler reads nothing, an auditor
+    # inspects nothing, whatever scopes their tokens carry.
+    _row, handler = issue(fire, "module:fire_safety:read", user="fire_handler")
+    assert bearer(handler).get(units).status_code == 404
+    _row, auditor = issue(fire, "module:fire_safety:read", "module:fire_safety:write", user="fire_auditor")
+    assert bearer(auditor).post(inspections, post, HTTP_IDEMPOTENCY_KEY="tok-key-0002").status_code == 404
+    assert inspected() == 1
+
+    # Another county's token, where the module is on in both: unknown here.
+    switch_on(fire, tenant=fire.yuhang)
+    _row, yuhang = issue(fire, "module:fire_safety:read", "module:fire_safety:write", user="yuhang_operator",
+                         tenant=fire.yuhang)
+    assert bearer(yuhang).get(units).status_code == 401
+    assert bearer(yuhang).post(inspections, post, HTTP_IDEMPOTENCY_KEY="tok-key-0003").status_code == 401
+    assert bearer(writer, YUHANG).get(units).status_code == 401
+    assert inspected() == 1
+
+    # Switched off: not found, whatever the token, and no longer offered for new tokens.
+    connection.set_schema_to_public()  # the requests left the connection in the last host's schema
+    plugin_actions.disable_plugin(tenant=fire.shangcheng, plugin_id="fire_safety", acting_user=None)
+    assert bearer(writer).get(units).status_code == 404
+    assert bearer(writer).post(inspections, post, HTTP_IDEMPOTENCY_KEY="tok-key-0004").status_code == 404
+    with pytest.raises(ValidationError) as refused:
+        issue(fire, "module:fire_safety:read")
+    assert "module:fire_safety:read" in refused.value.message_dict["scopes"][0]
+    assert inspected() == 1

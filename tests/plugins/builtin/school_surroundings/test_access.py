@@ -210,3 +210,29 @@ def test_the_api_is_in_the_openapi_schema(world, path):
                 "/api/v1/p/school_surroundings/checkins/"):
         assert url in content, url
     assert "school_surroundings_checkins_create" in content
+
+
+def test_an_api_token_needs_the_modules_scope(world):
+    """module:school_surroundings:read reads schools; the core's scopes do not; the token's
+    account still decides (a grid worker sees no schools); another county's token is unknown."""
+    from tests.platform.security.test_api_tokens import bearer, issue
+
+    switch_on(world)
+    with tenant_context(world.shangcheng):
+        make_school("T-S801")
+    schools, checkins = "/api/v1/p/school_surroundings/schools/", "/api/v1/p/school_surroundings/checkins/"
+    _row, core = issue(world, "cases:read", "cases:write", "org:read")
+    refused = bearer(core).get(schools)
+    assert refused.status_code == 403 and "module:school_surroundings:read" in refused.json()["detail"]
+    _row, reader = issue(world, "module:school_surroundings:read")
+    listed = bearer(reader).get(schools)
+    assert listed.status_code == 200 and "T-S801" in [s["code"] for s in listed.json()["results"]]
+    refused = bearer(reader).post(checkins, {"slot": 1}, content_type="application/json")
+    assert refused.status_code == 403 and "module:school_surroundings:write" in refused.json()["detail"]
+    _row, worker = issue(world, "module:school_surroundings:read", user="shangcheng_gridworker")
+    assert bearer(worker).get(schools).status_code == 404
+    switch_on(world, tenant=world.yuhang)
+    _row, yuhang = issue(world, "module:school_surroundings:read", user="yuhang_operator", tenant=world.yuhang)
+    assert bearer(yuhang).get(schools).status_code == 401 and bearer(reader, YUHANG).get(schools).status_code == 401
+    with tenant_context(world.shangcheng):
+        assert PatrolCheckIn.objects.count() == 0

@@ -70,12 +70,13 @@ def civicgrid_dashboard_widgets(staff):
 
 @hookimpl
 def civicgrid_console_urls():
-    return [path("heard/", views.heard, name="heard")]
+    # events/: a REST view among the pages, which a token must not reach with a core scope either
+    return [path("heard/", views.heard, name="heard"), path("events/", views.HeardPageApi.as_view(), name="events")]
 
 
 @hookimpl
 def civicgrid_api_urls():
-    return [path("heard/", views.heard, name="heard")]
+    return [path("heard/", views.heard, name="heard"), path("events/", views.HeardApi.as_view(), name="events")]
 
 
 class RecordingChannel:

@@ -1,8 +1,10 @@
-"""civicgrid audit verify | archive
+"""civicgrid audit verify | anchor | archive
 
 ``verify`` proves the hash chain of one tenant (--tenant), the province (--public) or
-all of them (--all), optionally re-checking the archive files (--with-archives); it
-exits non-zero naming the first broken row. ``archive`` moves rows older than a date
+all of them (--all), and checks it against the newest anchor of each schema; optionally
+re-checks the archive files (--with-archives); it exits non-zero naming the first broken
+row or the anchor the chain no longer reaches. ``anchor`` publishes the chain heads of
+the same choice of schemas (every schema by default; daily by beat). ``archive`` moves rows older than a date
 (at least six months ago) to the tenant's storage and deletes them from the table."""
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django_tenants.utils import schema_context
 from tqdm import tqdm
 
-from civicgrid.platform.audit import actions, archives, verify
+from civicgrid.platform.audit import actions, anchors, archives, verify
 from civicgrid.tenants.commands import tenant_argument
 
 
@@ -30,6 +32,11 @@ class Command(BaseCommand):
         which.add_argument("--public", action="store_true", help="the province's own trail")
         which.add_argument("--all", action="store_true", help="the province and every tenant")
         check.add_argument("--with-archives", action="store_true", help="re-check the archive files too")
+        anchor = sub.add_parser("anchor", help="Publish each chain's head (table in public, and storage).")
+        where_anchor = anchor.add_mutually_exclusive_group()
+        where_anchor.add_argument("--tenant", help="schema name or division code")
+        where_anchor.add_argument("--public", action="store_true", help="the province's own trail")
+        where_anchor.add_argument("--all", action="store_true", help="the province and every tenant (default)")
         archive = sub.add_parser("archive", help="Archive rows written before a date, then delete them.")
         where = archive.add_mutually_exclusive_group(required=True)
         where.add_argument("--tenant", help="schema name or division code")
@@ -65,9 +72,15 @@ class Command(BaseCommand):
                     f"{schema}: chain broken at row {result.broken_id}: {result.problem}; "
                     f"{result.checked} rows before it are intact"))
                 continue
+            anchored = anchors.check(schema)
+            if not anchored.ok:
+                broken.append(schema)
+                self.stderr.write(self.style.ERROR(f"{schema}: chain intact but cut or rewritten below its "
+                                                   f"anchor: {anchored.problem}"))
+                continue
             span = f"rows {result.first_id}–{result.last_id}" if result.checked else "no rows"
             self.stdout.write(f"{schema}: {result.checked} rows checked ({span}), chain intact; "
-                              f"head {result.last_hash}")
+                              f"head {result.last_hash}; {anchored.named}{' reached' if anchored.anchor else ''}")
             if checked is not None:
                 if checked.ok:
                     self.stdout.write(f"{schema}: {len(checked.archives)} archive(s), {checked.rows} archived rows "
@@ -77,6 +90,13 @@ class Command(BaseCommand):
                     self.stderr.write(self.style.ERROR(f"{schema}: archive broken: {checked.problem}"))
         if broken:
             raise CommandError(f"audit chain broken in: {', '.join(broken)}")
+
+    def handle_anchor(self, *, tenant=None, public=False, **_):
+        schemas = self._schemas(tenant=tenant, public=public, all=True)
+        published = anchors.anchor_all(schemas)
+        for anchor in published:
+            self.stdout.write(f"{anchor.schema}: head row {anchor.row_id} {anchor.row_hash} anchored")
+        self.stdout.write(f"{len(published)} head(s) anchored" + (f" in {published[0].file}" if published else ""))
 
     def _recheck_archives(self) -> archives.ArchiveCheck:
         newest = verify.newest_archive()

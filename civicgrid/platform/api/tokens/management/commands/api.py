@@ -32,7 +32,8 @@ class Command(BaseCommand):
             p.add_argument("--tenant", required=True, help="schema name or division code")
         create.add_argument("--label", required=True, help="the integration the token is for")
         create.add_argument("--acts-as", required=True, help="user name of the staff account it acts as")
-        create.add_argument("--scopes", required=True, help=f"comma-separated, of: {', '.join(SCOPES)}")
+        create.add_argument("--scopes", required=True, help=f"comma-separated, of: {', '.join(SCOPES)}, and "
+                            "module:<plugin_id>:read|write of a module switched on in the tenant")
         create.add_argument("--expires", required=True, help="YYYY-MM-DD, a year from today at most")
         revoke.add_argument("token_id", type=int)
 

@@ -87,8 +87,9 @@ def test_others_are_closed_without_a_word(asgi_server, session_cookie, username,
 
 def test_a_session_short_of_its_second_factor_is_closed(asgi_server, session_cookie, django_db_blocker):
     """The operator's password alone (the session has not passed the authenticator) opens no socket."""
-    from civicgrid.platform.accounts.sessions import SessionStore
     from django_otp import DEVICE_ID_SESSION_KEY
+
+    from civicgrid.platform.accounts.sessions import SessionStore
 
     cookie = session_cookie("shangcheng_operator")
     with django_db_blocker.unblock():

@@ -46,6 +46,11 @@ def main(argv: list[str] | None = None) -> None:
     argv = list(sys.argv if argv is None else argv)
     if len(argv) > 1 and argv[1] in ALIASES:
         argv[1] = ALIASES[argv[1]]
+    if len(argv) > 1 and argv[1] == "run":
+        # Ctrl-C stops the run at any moment, also when it was started from a script in the
+        # background, which starts it with SIGINT ignored (a stop during migration would
+        # otherwise be lost, and the embedded servers left running).
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(argv)

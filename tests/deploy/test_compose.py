@@ -42,7 +42,8 @@ SECRETS = ("POSTGRES_PASSWORD", "REDIS_PASSWORD", "S3_ACCESS_KEY", "S3_SECRET_KE
 
 def docker_compose(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
     binary = shutil.which("docker-compose")
-    assert binary, "docker-compose is not installed: `apt-get install docker-compose` (.ci/run does)"
+    if binary is None:  # as the browser tests do without Chromium: CI installs it, so there it runs
+        pytest.skip("docker-compose is not installed: `apt-get install docker-compose` (.ci/run does)")
     clean = {k: v for k, v in os.environ.items() if k not in REQUIRED}
     return subprocess.run([binary, "-f", str(COMPOSE), *args], env={**clean, **env},
                           capture_output=True, text=True, timeout=120)

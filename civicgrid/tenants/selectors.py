@@ -34,6 +34,12 @@ def tenant_by_key(key: str) -> Tenant | None:
     return Tenant.objects.exclude(schema_name=PUBLIC_SCHEMA).filter(Q(schema_name=key) | Q(division_code=key)).first()
 
 
+def every_schema() -> list[str]:
+    """The province's own schema, then every city's and county's, whatever their status."""
+    return [PUBLIC_SCHEMA, *Tenant.objects.exclude(schema_name=PUBLIC_SCHEMA).order_by("schema_name")
+            .values_list("schema_name", flat=True)]
+
+
 def ready_tenant_schemas() -> list[str]:
     return list(
         Tenant.objects.exclude(schema_name=PUBLIC_SCHEMA)

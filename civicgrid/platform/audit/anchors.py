@@ -23,20 +23,12 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django_tenants.utils import get_public_schema_name, schema_context
 
+from civicgrid.tenants.selectors import every_schema
+
 from . import chain, verify
 from .models import AuditAnchor
 
 FOLDER = "audit/anchors"
-
-
-def every_schema() -> list[str]:
-    """The province's schema and every tenant's (what ``verify --all`` walks)."""
-    from civicgrid.tenants.models import Tenant
-
-    public = get_public_schema_name()
-    with schema_context(public):
-        return [public, *Tenant.objects.exclude(schema_name=public).order_by("schema_name")
-                .values_list("schema_name", flat=True)]
 
 
 def chain_head() -> tuple[int, str] | None:
@@ -51,7 +43,10 @@ def anchor_all(schemas: list[str] | None = None) -> list[AuditAnchor]:
     then the table in one transaction: an anchor in the table always has its line stored."""
     now = timezone.now()
     anchors = []
-    for schema in schemas or every_schema():
+    if schemas is None:
+        with schema_context(get_public_schema_name()):
+            schemas = every_schema()
+    for schema in schemas:
         with schema_context(schema):
             head = chain_head()
         if head:

@@ -172,12 +172,12 @@ WITH todo AS (
     SELECT id, 'overdue', status, status, NULL, 'system', '', jsonb_build_object('phase', phase), %(now)s
     FROM swept WHERE mark_accept OR mark_handle
 ), outbox AS (
-    INSERT INTO {outbox} (topic, payload, created_at, attempts, last_error)
+    INSERT INTO {outbox} (topic, payload, created_at)
     SELECT 'case.overdue',
            jsonb_build_object('case_id', id, 'number', number, 'status', status, 'version', version,
                               'schema', %(schema)s::text, 'phase', phase, 'holding_department', department_id,
                               'org_path', org_path),
-           %(now)s, 0, ''
+           %(now)s
     FROM swept WHERE mark_accept OR mark_handle
 ), coordinators AS (
     -- waiting to be accepted: whoever coordinates at the case's level and covers its area
@@ -205,10 +205,10 @@ WITH todo AS (
     RETURNING id
 ), announced AS (
     -- the reminders' ids, so open pages are nudged and channels reach who does not read them
-    INSERT INTO {outbox} (topic, payload, created_at, attempts, last_error)
+    INSERT INTO {outbox} (topic, payload, created_at)
     SELECT 'notifications.stored',
            jsonb_build_object('schema', %(schema)s::text, 'notifications', jsonb_agg(id ORDER BY id)),
-           %(now)s, 0, ''
+           %(now)s
     FROM sent HAVING count(*) > 0
 )
 SELECT count(*) FILTER (WHERE remind), (SELECT count(*) FROM sent),

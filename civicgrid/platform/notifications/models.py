@@ -25,10 +25,6 @@ class OutboxEvent(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     # Handed to every subscriber once; a subscriber that failed goes on as an OutboxDelivery.
     delivered_at = models.DateTimeField(null=True, blank=True)
-    # Unused since failures are kept per subscriber (OutboxDelivery); the sweep's bulk insert
-    # still names them, so they stay.
-    attempts = models.PositiveSmallIntegerField(default=0)
-    last_error = models.CharField(max_length=300, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["id"], condition=models.Q(delivered_at__isnull=True),

@@ -19,6 +19,7 @@ from tqdm import tqdm
 
 from civicgrid.platform.audit import actions, anchors, archives, verify
 from civicgrid.tenants.commands import tenant_argument
+from civicgrid.tenants.selectors import every_schema
 
 
 class Command(BaseCommand):
@@ -53,10 +54,7 @@ class Command(BaseCommand):
             return [tenant_argument(tenant).schema_name]
         if public:
             return ["public"]
-        from civicgrid.tenants.models import Tenant
-
-        return ["public", *Tenant.objects.exclude(schema_name="public").order_by("schema_name")
-                .values_list("schema_name", flat=True)]
+        return every_schema()
 
     def handle_verify(self, *, with_archives: bool, no_progress: bool, **options):
         broken = []

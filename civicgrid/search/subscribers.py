@@ -6,15 +6,20 @@ from __future__ import annotations
 
 from django.db import connection, transaction
 
-from civicgrid.platform.notifications.outbox import subscriber
+from civicgrid.platform.notifications.outbox import batch_subscriber
 
 from .indexing import queue_cases, request_drain
 
 
-@subscriber
-def case_events_to_index(event) -> None:
-    if not event.topic.startswith("case.") or "case_id" not in event.payload:
+# Per batch: two relays in parallel each queue their batch's cases in one sorted insert,
+# so they take the queue's key locks in the same order. One insert per event (in event
+# order) deadlocked when two batches held events of the same cases.
+@batch_subscriber
+def case_events_to_index(events) -> None:
+    case_ids = [event.payload["case_id"] for event in events
+                if event.topic.startswith("case.") and "case_id" in event.payload]
+    if not case_ids:
         return
-    queue_cases([event.payload["case_id"]])
+    queue_cases(case_ids)
     schema = connection.schema_name
     transaction.on_commit(lambda: request_drain(schema))

@@ -82,9 +82,13 @@ def relay(deliver=None) -> int:
                           .filter(delivered_at__isnull=True).order_by("id")[:RELAY_BATCH])
             if not events:
                 break
+            # Batch subscribers first, once for the whole batch: one that writes a row per
+            # case writes them in one sorted statement, so two relays cannot deadlock on them.
+            batch_failed = [(name, error) for name, fn in subscribers.items()
+                            if per_batch(fn) and (error := _run(fn, events)) is not None]
             for event in events:
-                failed = [(name, error) for name, fn in subscribers.items()
-                          if (error := _run(fn, event)) is not None]
+                failed = batch_failed + [(name, error) for name, fn in subscribers.items()
+                                         if not per_batch(fn) and (error := _run(fn, event)) is not None]
                 if failed:
                     _first_failures(event, failed)
                 event.delivered_at = timezone.now()
@@ -94,13 +98,19 @@ def relay(deliver=None) -> int:
     return handed_out
 
 
-def _run(fn, event: OutboxEvent) -> str | None:
-    """Deliver ``event`` to one subscriber in a savepoint; the error, or None."""
+def _run(fn, delivered: OutboxEvent | list[OutboxEvent]) -> str | None:
+    """Deliver an event (or a batch subscriber's events) to one subscriber in a savepoint;
+    the error, or None. A batch subscriber retried for one event gets a list of one."""
+    events = delivered if isinstance(delivered, list) else [delivered]
     try:
         with transaction.atomic():
-            fn(event)
+            if per_batch(fn):
+                fn(events)
+            else:
+                fn(events[0])
     except Exception as exc:  # one bad subscriber neither blocks nor undoes the others
-        logger.warning("outbox: %s failed on %s %s", subscriber_name(fn), event.topic, event.pk, exc_info=True)
+        logger.warning("outbox: %s failed on %s %s%s", subscriber_name(fn), events[0].topic, events[0].pk,
+                       f" and {len(events) - 1} more" if len(events) > 1 else "", exc_info=True)
         return f"{type(exc).__name__}: {exc}"[:300]
     return None
 
@@ -177,6 +187,18 @@ def subscriber(fn):
     Its name (module and function) is what a failed delivery records: keep it stable."""
     SUBSCRIBERS.append(fn)
     return fn
+
+
+def batch_subscriber(fn):
+    """Register ``fn(events)`` to hear each relay batch's events at once, in their order
+    (a retry of one failed event hands it a list of one). For a subscriber that writes
+    rows other relays write too: one statement per batch, not one per event in event order."""
+    fn.per_batch = True
+    return subscriber(fn)
+
+
+def per_batch(fn) -> bool:
+    return getattr(fn, "per_batch", False)
 
 
 def subscriber_name(fn) -> str:

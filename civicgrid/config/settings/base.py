@@ -125,6 +125,8 @@ INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "/"
+# The console's "Sign out" posts here without a next page: back to the sign-in page.
+LOGOUT_REDIRECT_URL = "accounts:login"
 
 # --- sign-in (等保 level 3: lockout, a second factor, password rules, idle timeout) ---
 

@@ -59,6 +59,14 @@ def test_a_grid_worker_needs_no_second_factor(world):
     assert client.get("/cases/").status_code == 200
 
 
+def test_signing_out_from_the_console_goes_back_to_the_sign_in_page_and_ends_the_session(world):
+    client, _ = password_step("shangcheng_gridworker")
+    assert client.get("/api/v1/me/").status_code == 200
+    answer = client.post("/accounts/logout/")  # the console's button: no next page
+    assert answer.status_code == 302 and answer["Location"] == "/accounts/login/"
+    assert client.get("/api/v1/me/").status_code in (401, 403)
+
+
 def test_a_county_admin_without_an_authenticator_must_enrol_before_anything_else(world):
     TOTPDevice.objects.filter(user__username="shangcheng_admin").delete()
     client, answer = password_step("shangcheng_admin", next_url="/cases/")

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from django.conf import settings
 from django.db import connection
 from django_tenants.utils import tenant_context
 
@@ -69,6 +70,13 @@ class Stack:
     def sending(self):
         """This process's Celery app (and cache) on the private Redis for the block."""
         with pointed_at(self.redis_url):
+            yield
+
+    @contextmanager
+    def as_a_peer(self):
+        """Like ``sending``, with the children's own cache keys: what this process writes to
+        the cache (a grid or tenant change's version) is what they read."""
+        with broker(self.redis_url, key_prefix=settings.CACHES["default"]["KEY_PREFIX"]):
             yield
 
     def beat(self, *tasks) -> None:

@@ -333,6 +333,20 @@ def test_a_users_own_write_is_read_from_the_primary_while_others_read_the_replic
     assert ran(later[REPLICA], GROUPED) and not ran(later["default"], GROUPED)
 
 
+def test_with_the_cache_unreachable_a_signed_in_user_reads_from_the_primary(pair, committed, settings, caplog):
+    """Their last write's position cannot be read: the primary, to be safe; the page still answers."""
+    admin = signed_in(committed, "shangcheng_admin")
+    nowhere = f"redis://127.0.0.1:{free_port()}/0"
+    settings.CACHES = {alias: {**config, "LOCATION": nowhere} for alias, config in settings.CACHES.items()}
+    replicas.state(fresh=True)
+    with statements() as seen:
+        dashboard_total(admin)
+    assert not ran(seen[REPLICA], GROUPED) and ran(seen["default"], GROUPED)
+    assert "the cache is unreachable; user" in caplog.text
+    with reads_from_replica():  # nobody signed in: no write of theirs to wait for
+        assert read_alias() == REPLICA
+
+
 def test_a_replica_lagging_past_the_bound_is_left_out_for_everyone(pair, committed, settings, caplog):
     admin = signed_in(committed, "shangcheng_admin")
     with pair.replay_paused():

@@ -1,7 +1,8 @@
 """Supervision pages over the aggregates tenants publish: the province's (public host, for
 provincial admins and supervisors) and a city's (the city's own host, for its county
 admin, command centre and auditors; 404 on a county's host). Same table, ranking, trend,
-map and export; only the scope differs (``supervision.province_scope`` / ``city_scope``)."""
+map and export; only the scope differs (``supervision.province_scope`` / ``city_scope``).
+They only read: from the replica where there is one (``replica_reads``)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from civicgrid.platform.accounts.models import ProvinceRole
 from civicgrid.platform.accounts.staff.models import StaffRole
 from civicgrid.platform.files.spreadsheets import tables_xlsx_response
 from civicgrid.tenants.models import Tenant
+from civicgrid.tenants.replicas import replica_reads
 
 from . import supervision
 from .supervision import RANKED, Supervision
@@ -152,6 +154,7 @@ def _xlsx(figures: Supervision):
 
 
 @province_role_required(ProvinceRole.PROVINCIAL_ADMIN, ProvinceRole.PROVINCIAL_SUPERVISOR)
+@replica_reads
 def province_page(request):
     return _render(request, supervision.province_scope(), title=_("Province supervision"),
                    scope_label=_("whole province"), city=None)
@@ -165,6 +168,7 @@ def city_page(request):
 
 
 @staff_required(*CITY_ROLES)
+@replica_reads
 def _city_page(request):
     city = request.tenant
     return _render(request, supervision.city_scope(city), title=_("%(city)s: county supervision") % {"city": city.name},

@@ -43,12 +43,26 @@ if not os.environ.get("REDIS_URL"):
 DATABASE_URL = os.environ["DATABASE_URL"]
 REDIS_URL = os.environ["REDIS_URL"]
 
-DATABASES = {
-    "default": dj_database_url.parse(
-        DATABASE_URL, engine="django_tenants.postgresql_backend", conn_max_age=60, conn_health_checks=True
-    )
-}
-DATABASE_ROUTERS = ("django_tenants.routers.TenantSyncRouter",)
+
+def database_config(url: str) -> dict:
+    return dj_database_url.parse(url, engine="django_tenants.postgresql_backend", conn_max_age=60,
+                                 conn_health_checks=True)
+
+
+DATABASES = {"default": database_config(DATABASE_URL)}
+# Optional: a streaming replica of the primary. Dashboards, supervision pages and search read
+# from it inside an explicit scope (civicgrid/tenants/replicas.py, docs/scale-out.md); every
+# other read and every write goes to the primary. Unset: one database, nothing changes.
+DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = database_config(DATABASE_REPLICA_URL)
+    # A replica that does not answer costs a page two seconds at most: then the primary answers.
+    DATABASES["replica"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 2)
+# A replica lagging more than this many seconds is left out: everyone reads from the primary.
+CIVICGRID_REPLICA_MAX_LAG = float(os.environ.get("CIVICGRID_REPLICA_MAX_LAG", 30))
+# TenantSyncRouter first: it alone decides migrations (and refuses any alias but default, so
+# the replica is never migrated). The replica router only routes reads, inside a replica scope.
+DATABASE_ROUTERS = ("django_tenants.routers.TenantSyncRouter", "civicgrid.tenants.replicas.ReplicaRouter")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- tenancy ----------------------------------------------------------------
@@ -242,6 +256,10 @@ MIDDLEWARE = [
     "civicgrid.cms.middleware.CmsAdminMembershipMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # With a replica: a signed-in user's request that wrote records the primary's WAL position,
+    # so their next dashboards and searches read from the primary until the replica has it.
+    # Inside the session middleware, whose saves are not writes anyone reads back.
+    "civicgrid.tenants.replicas.ReadYourWritesMiddleware",
     # Last, as axes asks: it turns a lockout raised by the backend into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]

@@ -20,6 +20,10 @@ CELERY_BEAT_SCHEDULE = {}
 
 # A database of its own per run, so two runs on one machine never drop each other's.
 DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}_{os.getpid()}"}  # noqa: F405
+# The suite runs on that one test database: a replica named in the environment would hold the
+# real database, not the test's (and mirroring it onto default would only pretend). The replica
+# tests build a primary and a streaming replica of their own (tests/tenants/test_replicas.py).
+DATABASES.pop("replica", None)  # noqa: F405
 CIVICGRID_LOG_PHONE_CODES = True  # tests read residents' one-time codes from the log
 # A cache of its own per run: Redis outlives the test database, and an entry from an earlier
 # run (Wagtail's renditions, site root paths) would name rows that no longer exist.

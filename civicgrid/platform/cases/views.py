@@ -42,6 +42,7 @@ from civicgrid.platform.registry import protection
 from civicgrid.platform.registry.selectors import persons_for
 from civicgrid.search.query import SearchFilters, SearchUnavailable
 from civicgrid.search.selectors import labelled_facets, search_cases
+from civicgrid.tenants import replicas
 
 from . import actions, rules, selectors
 from .forms import (
@@ -150,6 +151,14 @@ def _sort_links(request, chosen: str) -> dict[str, dict]:
 
 @staff_required()
 def case_list(request):
+    # A search only reads: from the replica where there is one. The plain list stays on the
+    # primary: members act on what it shows.
+    if request.GET.get("q", "").strip():
+        return replicas.answer_from_replica(lambda: _case_list(request), user=request.user)
+    return _case_list(request)
+
+
+def _case_list(request):
     staff = request.staff
     form = CaseFilterForm(request.GET or None, staff=staff)
     now = timezone.now()

@@ -1,5 +1,6 @@
 """Dashboards (ECharts, served locally): the period's figures over the member's visible cases,
-each drilling down to its cases, every table exportable as XLSX; the early-warning flags."""
+each drilling down to its cases, every table exportable as XLSX; the early-warning flags.
+Both pages only read: they read from the replica where there is one (``replica_reads``)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from civicgrid.platform.cases.models import EarlyWarning
 from civicgrid.platform.cases.selectors import cases_for
 from civicgrid.platform.cases.statistics import Period, dashboard, last_days
 from civicgrid.platform.files.spreadsheets import tables_xlsx_response
+from civicgrid.tenants.replicas import replica_reads
 
 DASHBOARD_ROLES = tuple(r for r in StaffRole.values if r not in (StaffRole.GRID_WORKER, StaffRole.COMMUNITY_EDITOR))
 PERIODS = {"7": 7, "30": 30, "90": 90, "365": 365}
@@ -53,6 +55,7 @@ def _with_links(figures: dict, period: Period) -> dict:
 
 
 @staff_required(*DASHBOARD_ROLES)
+@replica_reads
 def dashboard_page(request):
     period, chosen = _period(request)
     figures = _with_links(dashboard(request.staff, period), period)
@@ -80,6 +83,7 @@ def _sees_warnings(staff) -> bool:
 
 
 @staff_required(StaffRole.COUNTY_ADMIN, StaffRole.COMMAND_OPERATOR, StaffRole.AUDITOR)
+@replica_reads
 def warning_page(request, pk: int):
     try:
         warning = EarlyWarning.objects.select_related("category", "area").get(pk=pk)

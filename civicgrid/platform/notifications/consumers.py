@@ -29,6 +29,7 @@ from civicgrid.tenants.asgi import in_tenant_schema
 
 from . import selectors
 from .groups import groups_for
+from .metrics import OPEN_SOCKETS
 from .realtime import as_message
 
 # Close codes in the 4000 range are ours: 4401 not signed in, 4404 not found here.
@@ -41,11 +42,14 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
     """A signed-in staff member's live nudges for this tenant."""
 
     joined: list[str] = []
+    counted = False  # in OPEN_SOCKETS, from its accept to its end
 
     async def __call__(self, scope, receive, send):
         try:
             await super().__call__(scope, receive, send)
         finally:
+            if self.counted:
+                OPEN_SOCKETS.dec()
             # Not in ``disconnect``: a consumer whose channel receive fails (Redis gone) ends
             # without it, and its memberships would stay behind.
             if hasattr(self, "channel_name"):
@@ -62,6 +66,8 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
             return
         await self.join(groups)
         await self.accept()
+        OPEN_SOCKETS.inc()
+        self.counted = True
         # Read after joining: a notification stored in between comes both ways, never neither
         # (the page drops what it has already seen by id).
         unread, newest, missed = await self.inbox(since_cursor(self.scope.get("query_string", b"")))

@@ -6,6 +6,8 @@ import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "civicgrid.config.settings.dev")
 
+from celery.signals import setup_logging  # noqa: E402
+from django.conf import settings  # noqa: E402
 from tenant_schemas_celery.app import CeleryApp  # noqa: E402
 from tenant_schemas_celery.task import TenantTask  # noqa: E402
 
@@ -37,6 +39,19 @@ class SchemaBoundTask(TenantTask):
 class CivicGridCelery(CeleryApp):
     task_cls = "civicgrid.config.celery:SchemaBoundTask"
 
+
+def keep_djangos_logging(loglevel=None, **kwargs):
+    """With JSON lines (CIVICGRID_LOG_FORMAT=json), a worker's and beat's lines are Django's
+    (civicgrid.platform.monitoring.logs) rather than Celery's own text: Celery configures
+    nothing when a receiver answers this signal. Celery's loggers keep the --loglevel given."""
+    import logging.config
+
+    logging.config.dictConfig(settings.LOGGING)
+    logging.getLogger("celery").setLevel(loglevel or "INFO")
+
+
+if settings.CIVICGRID_LOG_FORMAT == "json":
+    setup_logging.connect(keep_djangos_logging, weak=False)
 
 app = CivicGridCelery("civicgrid")
 app.config_from_object("django.conf:settings", namespace="CELERY")

@@ -11,6 +11,8 @@ import os
 import shutil
 import tempfile
 
+from gunicorn import glogging
+
 bind = os.environ.get("WEB_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("WEB_WORKERS") or multiprocessing.cpu_count() + 1)
 worker_class = "gthread"
@@ -61,3 +63,20 @@ def on_exit(server):
     if _metrics_dir_made_here:
         shutil.rmtree(_metrics_dir_made_here, ignore_errors=True)
 
+
+# --- gunicorn's own lines (worker started, timed out) as JSON too ---------------------------------
+# The application's lines follow Django's LOGGING; gunicorn's error log has a handler of its own.
+# Its access log stays off: each line would carry the query string.
+
+
+class JsonLinesLogger(glogging.Logger):
+    def setup(self, cfg):
+        super().setup(cfg)
+        from civicgrid.platform.monitoring.logs import JsonFormatter
+
+        for handler in self.error_log.handlers:
+            handler.setFormatter(JsonFormatter())
+
+
+if os.environ.get("CIVICGRID_LOG_FORMAT") == "json":
+    logger_class = JsonLinesLogger

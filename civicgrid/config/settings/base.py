@@ -15,6 +15,7 @@ from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 from civicgrid.config import embedded
+from civicgrid.platform.monitoring.logs import logging_settings
 from civicgrid.plugins.discovery import discover as discover_plugins
 
 BASE_DIR = Path(__file__).resolve().parents[3]
@@ -233,7 +234,8 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
 MIDDLEWARE = [
-    # First, so every answer is counted and timed (/metrics).
+    # First, so every answer is counted and timed (/metrics) and every log line of the request
+    # carries its id, tenant and route.
     "civicgrid.platform.monitoring.middleware.ObserveRequestsMiddleware",
     # Next, so every answer carries the security headers, even an unknown host's 404.
     "civicgrid.platform.security.headers.SecurityHeadersMiddleware",
@@ -611,17 +613,10 @@ CIVICGRID_ONBOARDING_STEPS: list[str] = [
     "civicgrid.cms.actions.prepare_tenant_cms",
 ]
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
-    "loggers": {
-        "civicgrid": {"level": os.environ.get("CIVICGRID_LOG_LEVEL", "INFO")},
-        # channels-redis tells of messages dropped over capacity at INFO: they must be seen.
-        "channels_redis": {"level": "INFO"},
-    },
-}
+# Plain text for development and `civicgrid run`; production defaults to one JSON object a line
+# (civicgrid.platform.monitoring.logs: time, level, logger, message, request id, tenant, route).
+CIVICGRID_LOG_FORMAT = os.environ.get("CIVICGRID_LOG_FORMAT", "text")
+LOGGING = logging_settings(CIVICGRID_LOG_FORMAT)
 
 # --- monitoring (civicgrid.platform.monitoring, docs/operations.md "Monitoring") --------------
 

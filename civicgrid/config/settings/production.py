@@ -16,7 +16,7 @@ if _missing:
     )
 
 from .base import *  # noqa: E402, F403
-from .base import DEV_SECRET_KEY, SECRET_KEY  # noqa: E402
+from .base import DEV_SECRET_KEY, SECRET_KEY, logging_settings  # noqa: E402
 
 # Django's own bar for a key (its deployment check W009): 50 characters, 5 different ones at least.
 if SECRET_KEY == DEV_SECRET_KEY or len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5:
@@ -50,3 +50,7 @@ REST_FRAMEWORK = {  # noqa: F405
         "civicgrid.platform.api.tokens.authentication.BearerTokenAuthentication",
     ],
 }
+# One JSON object a line for the log collector (docs/operations.md "Logs");
+# CIVICGRID_LOG_FORMAT=text gives plain lines back.
+CIVICGRID_LOG_FORMAT = os.environ.get("CIVICGRID_LOG_FORMAT", "json")
+LOGGING = logging_settings(CIVICGRID_LOG_FORMAT)

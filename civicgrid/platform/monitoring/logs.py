@@ -34,8 +34,8 @@ def request_id_from(header: str | None) -> str:
     return header if header and _GIVEN_ID.fullmatch(header) else uuid.uuid4().hex
 
 
-def start_request(request_id: str) -> contextvars.Token:
-    return _request.set({"request_id": request_id})
+def start_request(request_id: str) -> None:
+    _request.set({"request_id": request_id})
 
 
 def describe_request(**fields) -> None:
@@ -45,8 +45,10 @@ def describe_request(**fields) -> None:
         current.update({k: v for k, v in fields.items() if v})
 
 
-def end_request(token: contextvars.Token) -> None:
-    _request.reset(token)
+def end_request(**kwargs) -> None:
+    """At ``request_finished``: after Django's own "Not Found: …" line, which it writes once
+    every middleware has answered."""
+    _request.set(None)
 
 
 def current_request() -> dict:

@@ -20,6 +20,7 @@ import hmac
 import time
 
 from django.conf import settings
+from django.core.signals import request_finished
 from django.http import HttpResponse
 from django.http.request import split_domain_port
 from prometheus_client import CONTENT_TYPE_LATEST
@@ -50,6 +51,9 @@ def tenant_of(request) -> str:
     return tenant.schema_name if tenant is not None else "none"
 
 
+request_finished.connect(logs.end_request, dispatch_uid="civicgrid.monitoring.end_request")
+
+
 class ObserveRequestsMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
@@ -57,13 +61,12 @@ class ObserveRequestsMiddleware:
     def __call__(self, request):
         started = time.perf_counter()
         request.request_id = logs.request_id_from(request.headers.get("X-Request-ID"))
-        context = logs.start_request(request.request_id)
+        logs.start_request(request.request_id)  # until request_finished (logs.end_request)
         IN_PROGRESS.inc()
         try:
             response = self.get_response(request)
         finally:
             IN_PROGRESS.dec()
-            logs.end_request(context)
         route, status = route_of(request), status_label(response.status_code)
         REQUESTS.labels(method_label(request.method), route, status).inc()
         TENANT_REQUESTS.labels(tenant_of(request), status).inc()

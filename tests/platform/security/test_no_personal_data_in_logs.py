@@ -1,7 +1,8 @@
 """No personal data in logs, URLs or error pages.
 
 A live server (daphne, its access log on) runs with every logger at DEBUG, its output to a
-file, and this process logs at DEBUG to a file too. A representative flow goes through it:
+file, and this process logs at DEBUG to a file too, once as plain text (development) and once
+as JSON lines (production's CIVICGRID_LOG_FORMAT=json, civicgrid.platform.monitoring.logs). A representative flow goes through it:
 a report with a phone and an ID number (the API and Open311), a person registered and found
 again by ID number and by phone, sign-in failures with a phone typed as the user name, a
 verification by list, bad input echoing the values. Then both logs are searched for each
@@ -51,13 +52,22 @@ def spellings(value: str) -> set[str]:
     return {form for form in forms if form}
 
 
+@pytest.fixture(params=["text", "json"])
+def log_format(request) -> str:
+    return request.param
+
+
 @pytest.fixture
-def debug_log(tmp_path):
+def debug_log(tmp_path, log_format):
     """This process's own log at DEBUG (what management code and the Django client write)."""
+    from civicgrid.platform.monitoring.logs import JsonFormatter, RequestContextFilter
+
     path = tmp_path / "in-process.log"
     handler = logging.FileHandler(path, encoding="utf-8")
     handler.setLevel(logging.DEBUG)
-    handler.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
+    handler.addFilter(RequestContextFilter())
+    handler.setFormatter(JsonFormatter() if log_format == "json"
+                         else logging.Formatter("%(name)s %(levelname)s %(message)s"))
     root = logging.getLogger()
     old_level = root.level
     root.addHandler(handler)
@@ -75,11 +85,11 @@ def debug_log(tmp_path):
 
 
 @pytest.fixture
-def live_server_log(committed, tmp_path):
+def live_server_log(committed, tmp_path, log_format):
     port = free_port()
     log = tmp_path / "server.log"
     access = tmp_path / "access.log"
-    env = child_env(LOG_LEVEL="DEBUG", CIVICGRID_LOG_LEVEL="DEBUG")
+    env = child_env(LOG_LEVEL="DEBUG", CIVICGRID_LOG_LEVEL="DEBUG", CIVICGRID_LOG_FORMAT=log_format)
     command = [sys.executable, "-m", "daphne", "-v", "2", "--access-log", str(access), "-b", "127.0.0.1",
                "-p", str(port), "civicgrid.config.asgi:application"]
     with open(log, "wb") as output:
@@ -111,7 +121,7 @@ def console_post(http: requests.Session, path: str, data: dict, **kwargs):
                      headers={"Referer": f"http://{HOST}{path}"}, **kwargs)
 
 
-def test_a_full_run_leaves_no_phone_id_number_or_name_in_any_log(committed, live_server_log, debug_log):
+def test_a_full_run_leaves_no_phone_id_number_or_name_in_any_log(committed, live_server_log, debug_log, log_format):
     world = committed  # no test transaction: the server in its own process sees what is made here
     from civicgrid.platform.accounts.actions import create_staff_member
     from civicgrid.platform.accounts.staff.models import StaffRole
@@ -193,6 +203,8 @@ def test_a_full_run_leaves_no_phone_id_number_or_name_in_any_log(committed, live
     # The logs were written and the search would see a number: a canary sent in a URL is found.
     assert canary in logs["access.log"] and "/registry/persons/?" in logs["access.log"]
     assert "Bad Request: /api/v1/registry/persons/" in logs["server.log"]  # Django's own log lines too
+    if log_format == "json":
+        assert_json_lines(logs["server.log"], logs["in-process.log"])
     hits = []
     for who in (person, reporter):
         for kind, value in who.items():
@@ -203,6 +215,24 @@ def test_a_full_run_leaves_no_phone_id_number_or_name_in_any_log(committed, live
                         hits.append(f"{name}: {kind} {form!r} in {line[:300]}")
     assert hits == [], "\n".join(hits)
     assert Path(debug_log).exists()
+
+
+def assert_json_lines(server: str, in_process: str) -> None:
+    """Every line the server's and this process's logging wrote is one JSON object of the fixed
+    fields; the server's request lines name their request and route. Only the server's first
+    lines may be plain: plugin discovery warns while the settings load, before Django has
+    configured logging."""
+    from tests.platform.monitoring.test_logs import FIELDS
+
+    server_lines = server.splitlines()
+    first_json = next(i for i, line in enumerate(server_lines) if line.startswith("{"))
+    assert all("plugin " in line for line in server_lines[:first_json]), server_lines[:first_json]
+    lines = [json.loads(line) for line in server_lines[first_json:] + in_process.splitlines()]
+    assert len(lines) > 20 and all(set(line) <= FIELDS for line in lines)
+    bad = [line for line in lines if line["message"] == "Bad Request: /api/v1/registry/persons/"]
+    assert bad and bad[0]["level"] == "WARNING" and bad[0]["logger"] == "django.request"
+    assert bad[0]["tenant"] == "shangcheng" and bad[0]["route"] == "api-registry-persons"
+    assert len(bad[0]["request_id"]) == 32
 
 
 def test_the_console_person_search_keeps_numbers_out_of_urls(world):

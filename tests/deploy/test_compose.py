@@ -214,3 +214,27 @@ def test_nginx_sends_websockets_to_daphne_and_serves_the_collected_static_files(
     copied = [line for line in dockerfile_stages(DEPLOY / "Dockerfile")["proxy"] if "static" in line]
     assert copied and f"alias {copied[0].split()[-1]}/;" in static
     assert services["proxy"]["build"]["target"] == "proxy"
+
+
+def test_nginx_keeps_metrics_inside_and_logs_json_lines_without_query_strings(services):
+    conf = (DEPLOY / "nginx.conf").read_text()
+    blocked = re.search(r"location = /metrics \{(.*?)\}", conf, re.S).group(1)
+    assert "return 404;" in blocked and "proxy_pass" not in blocked
+    log_format = re.search(r"log_format civicgrid_json escape=json(.*?);", conf, re.S).group(1)
+    for field in ('"time"', '"level"', '"logger"', '"message"', '"request_id":"$request_id"'):
+        assert field in log_format, field
+    # The path without its query string, no client address.
+    for variable in ("$request_uri", "$args", "$query_string", "$request ", "$remote_addr", "$http_"):
+        assert variable not in log_format, variable
+    assert "access_log /dev/stdout civicgrid_json;" in conf
+    for location in ("/ws/", "/"):
+        block = re.search(rf"location {re.escape(location)} \{{(.*?)\}}", conf, re.S).group(1)
+        assert "proxy_set_header X-Request-ID $request_id;" in block, location
+
+
+def test_the_processes_log_json_lines_and_daphne_keeps_no_access_log_of_its_own(services, compose):
+    env = compose["x-civicgrid"]["environment"]
+    assert env["CIVICGRID_LOG_FORMAT"] == "json"
+    assert env["CIVICGRID_METRICS_TOKEN"] == "${CIVICGRID_METRICS_TOKEN:-}"  # optional: unset, /metrics is a 404
+    ws = services["ws"]["command"]
+    assert ws[ws.index("-v") + 1] == "0"

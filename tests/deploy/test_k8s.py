@@ -230,10 +230,30 @@ def test_the_ingress_sends_websockets_to_daphne_with_long_timeouts(resources, co
         assert ingress["spec"]["tls"][0]["hosts"] == hosts
         for rule in ingress["spec"]["rules"]:
             for path in rule["http"]["paths"]:
-                backends[path["path"]] = (path["backend"]["service"]["name"], ingress["metadata"])
-    assert set(backends) == {"/", "/ws/"}
+                backends[path["path"]] = (path["backend"]["service"]["name"], ingress["metadata"], path["pathType"])
+    assert set(backends) == {"/", "/ws/", "/metrics"}
     assert backends["/"][0] == "civicgrid-web" and backends["/ws/"][0] == "civicgrid-ws"
     annotations = backends["/ws/"][1]["annotations"]
     # Above the page's one-minute ping, or every idle console is cut off.
     for timeout in ("proxy-read-timeout", "proxy-send-timeout"):
         assert int(annotations[f"nginx.ingress.kubernetes.io/{timeout}"]) >= 120
+
+
+def test_the_ingress_gives_metrics_to_no_client(resources):
+    """Prometheus scrapes the pods inside the cluster; through the Ingress /metrics is refused
+    (ingress-nginx's allowlist admits only the controller's own loopback, which never asks)."""
+    blocked = one(resources, "Ingress", "civicgrid-metrics-blocked")
+    allowed = blocked["metadata"]["annotations"]["nginx.ingress.kubernetes.io/whitelist-source-range"]
+    assert allowed == "127.0.0.1/32"
+    paths = [path for rule in blocked["spec"]["rules"] for path in rule["http"]["paths"]]
+    assert paths and all((p["path"], p["pathType"]) == ("/metrics", "Exact") for p in paths)
+
+
+def test_logs_are_json_lines_and_the_metrics_token_is_a_placeholder_too_short_to_open(resources, config):
+    from civicgrid.platform.monitoring.middleware import MIN_TOKEN_LENGTH
+
+    assert config["CIVICGRID_LOG_FORMAT"] == "json"
+    token = one(resources, "Secret", "civicgrid-secrets")["stringData"]["CIVICGRID_METRICS_TOKEN"]
+    assert len(token) < MIN_TOKEN_LENGTH  # forgotten, it leaves /metrics a 404 rather than open to a known value
+    ws = deployment(resources, "ws")["spec"]["template"]["spec"]["containers"][0]["command"]
+    assert ws[ws.index("-v") + 1] == "0"  # daphne's own access log (query strings) off

@@ -61,3 +61,22 @@ def test_production_passes_djangos_deployment_checks():
                           env=clean, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "no issues" in done.stdout
+
+
+@pytest.mark.parametrize("given, handler_formatter", [(None, "json"), ("json", "json"), ("text", None)])
+def test_production_logs_json_lines_unless_told_otherwise(given, handler_formatter):
+    env = {"CIVICGRID_LOG_FORMAT": given} if given else {}
+    clean = {k: v for k, v in os.environ.items() if k != "CIVICGRID_LOG_FORMAT"}
+    show = ("import django; django.setup(); from django.conf import settings; "
+            "print(settings.LOGGING['handlers']['console'].get('formatter'))")
+    done = subprocess.run([sys.executable, "-c", show], capture_output=True, text=True, timeout=60, env={
+        **clean, **env, "DJANGO_SETTINGS_MODULE": "civicgrid.config.settings.production", "DATABASE_URL": "postgres://db/x",
+        "REDIS_URL": "redis://r", "S3_ENDPOINT": "minio:9000", "SECRET_KEY": STRONG_SECRET, "CIVICGRID_DATA_KEY": "a" * 44})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == str(handler_formatter)
+
+
+def test_an_unknown_log_format_refuses_to_start():
+    done = start_production(DATABASE_URL="postgres://db/x", REDIS_URL="redis://r", S3_ENDPOINT="minio:9000",
+                            SECRET_KEY=STRONG_SECRET, CIVICGRID_DATA_KEY="a" * 44, CIVICGRID_LOG_FORMAT="xml")
+    assert done.returncode != 0 and "CIVICGRID_LOG_FORMAT must be one of text, json" in done.stderr

@@ -25,9 +25,10 @@ from pythonjsonlogger.json import JsonFormatter as BaseJsonFormatter
 # What the current request's lines carry; set by monitoring.middleware.ObserveRequestsMiddleware.
 _request: contextvars.ContextVar[dict | None] = contextvars.ContextVar("civicgrid_request", default=None)
 
-# A request id from the proxy in front (nginx's $request_id, 32 hex digits) is kept, so its
-# access log and ours meet; anything else in the header is replaced, never copied into a line.
-_GIVEN_ID = re.compile(r"[A-Za-z0-9-]{8,64}")
+# A request id from the proxy in front (nginx's $request_id: 32 hex digits; or a UUID) is kept, so
+# its access log and ours meet. Anything else in the header is replaced, never copied into a
+# line: a client could send a phone number there.
+_GIVEN_ID = re.compile(r"[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
 
 
 def request_id_from(header: str | None) -> str:
@@ -49,10 +50,6 @@ def end_request(**kwargs) -> None:
     """At ``request_finished``: after Django's own "Not Found: …" line, which it writes once
     every middleware has answered."""
     _request.set(None)
-
-
-def current_request() -> dict:
-    return dict(_request.get() or {})
 
 
 def _schema_of_connection() -> str | None:
@@ -113,9 +110,9 @@ def logging_settings(log_format: str) -> dict:
     ``CIVICGRID_LOG_LEVEL`` (INFO) the platform's own."""
     if log_format not in FORMATS:
         raise ValueError(f"CIVICGRID_LOG_FORMAT must be one of {', '.join(FORMATS)}, not {log_format!r}")
-    handler = {"class": "logging.StreamHandler", "filters": ["request_context"]}
+    handler = {"class": "logging.StreamHandler"}  # text: the message alone, as ever
     if log_format == "json":
-        handler["formatter"] = "json"
+        handler.update(formatter="json", filters=["request_context"])
     return {
         "version": 1,
         "disable_existing_loggers": False,

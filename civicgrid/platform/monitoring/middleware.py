@@ -1,7 +1,9 @@
 """Counting and timing requests, and answering ``/metrics``.
 
 ``ObserveRequestsMiddleware`` is the first middleware, so its figures cover every answer,
-an unknown host's 404 and a 503 included. ``MetricsEndpointMiddleware`` comes before the
+an unknown host's 404 and a 503 included. It also starts the request's log context (its id,
+then its tenant and route once resolved), which lasts until ``request_finished``: Django writes
+its "Not Found: …" line after every middleware has answered. ``MetricsEndpointMiddleware`` comes before the
 tenant is resolved from the host: Prometheus names a pod by its address (``10.0.3.7:8000``)
 and sends that as the Host, which no tenant answers on. It answers only
 

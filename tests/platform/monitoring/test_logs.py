@@ -75,9 +75,9 @@ def test_a_requests_lines_carry_its_id_tenant_and_route_never_its_query(world, j
 
 
 def test_the_proxys_request_id_is_kept_when_well_formed():
-    nginx = uuid.uuid4().hex
-    assert logs.request_id_from(nginx) == nginx
-    for given in (None, "", "短", "13912345678 司马明远", "x" * 65, "a/b/c/d/e/f/g"):
+    nginx, other = uuid.uuid4().hex, str(uuid.uuid4())
+    assert logs.request_id_from(nginx) == nginx and logs.request_id_from(other) == other
+    for given in (None, "", "短", "13912345678", "330102199001011234", "13912345678 司马明远", "x" * 32, nginx + "0"):
         made = logs.request_id_from(given)
         assert made != given and len(made) == 32 and int(made, 16) >= 0
 

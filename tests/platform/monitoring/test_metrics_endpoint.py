@@ -169,3 +169,19 @@ def test_without_the_right_token_or_off_the_province_host_it_is_a_404_that_says_
         assert followed.status_code == 404 and b"civicgrid_" not in followed.content, host
     with tenant_context(world.shangcheng):  # its root is cached by Wagtail; the site is rolled back
         community.site.clear_site_root_paths_cache()
+
+
+def test_a_part_that_cannot_be_read_is_counted_and_the_rest_still_answers(world, token):
+    """The broker out of reach (a port nobody listens on): no queue figures, a failure counted,
+    every other figure there."""
+    from tests.conftest import free_port
+
+    before, app.conf.broker_read_url = app.conf.broker_read_url, f"redis://127.0.0.1:{free_port()}/0"
+    try:
+        found = samples(scrape())
+    finally:
+        app.conf.broker_read_url = before
+    assert value(found, "civicgrid_scrape_failures", part="queues") == 1
+    assert value(found, "civicgrid_scrape_failures", part="outbox") == 0
+    assert not any(name == "civicgrid_celery_queue_length" for name, _labels in found)
+    assert ("civicgrid_outbox_dead_letters", (("tenant", "shangcheng"),)) in found

@@ -81,3 +81,14 @@ def test_metrics_is_a_404_at_the_proxy_and_the_access_log_is_json_without_querie
     assert len(lines) == 7
     assert lines[-1]["message"] == "GET /registry/persons/ 200" and lines[-1]["request_id"] == Upstream.seen[0]
     assert "13912345678" not in access_log.read_text() and "phone" not in access_log.read_text()
+
+
+def test_a_follow_link_is_logged_without_its_token(nginx):
+    base, access_log = nginx
+    token = "9f" * 16
+    answer = requests.get(f"{base}/r/{token}/", headers={"Host": "shangcheng.grid.example.gov.cn"}, timeout=10)
+    assert answer.status_code == 200
+    time.sleep(0.2)
+    written = access_log.read_text()
+    assert token not in written
+    assert json.loads(written.splitlines()[-1])["message"] == "GET /r/…/ 200"

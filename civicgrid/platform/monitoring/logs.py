@@ -77,6 +77,30 @@ class RequestContextFilter(logging.Filter):
         return True
 
 
+class PathsCutShortFilter(logging.Filter):
+    """Django logs each 4xx/5xx as "Not Found: <path>". A path can carry what must not be
+    logged (a reporter's follow link is ``/r/<token>/``): such segments are replaced by "…",
+    and the query string is dropped."""
+
+    LOGGERS = ("django.request", "django.server")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name in self.LOGGERS and isinstance(record.args, tuple):  # ("Not Found", path)
+            record.args = tuple(cut_short(arg) if isinstance(arg, str) and arg.startswith("/") else arg
+                                for arg in record.args)
+        return True
+
+
+# A segment that could be a secret or a person's number: a token (16 characters or more) or a
+# run of six digits (a phone, an ID number). Record ids and route words stay readable.
+_SECRET_LIKE = re.compile(r"^[^/]{16,}$|\d{6}")
+
+
+def cut_short(path: str) -> str:
+    segments = path.split("?", 1)[0].split("/")
+    return "/".join("…" if _SECRET_LIKE.search(segment) else segment for segment in segments)
+
+
 FIELDS = ("request_id", "tenant", "route")
 
 
@@ -110,13 +134,14 @@ def logging_settings(log_format: str) -> dict:
     ``CIVICGRID_LOG_LEVEL`` (INFO) the platform's own."""
     if log_format not in FORMATS:
         raise ValueError(f"CIVICGRID_LOG_FORMAT must be one of {', '.join(FORMATS)}, not {log_format!r}")
-    handler = {"class": "logging.StreamHandler"}  # text: the message alone, as ever
+    handler = {"class": "logging.StreamHandler", "filters": ["paths_cut_short"]}  # text: the message alone
     if log_format == "json":
-        handler.update(formatter="json", filters=["request_context"])
+        handler.update(formatter="json", filters=["paths_cut_short", "request_context"])
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "filters": {"request_context": {"()": "civicgrid.platform.monitoring.logs.RequestContextFilter"}},
+        "filters": {"request_context": {"()": "civicgrid.platform.monitoring.logs.RequestContextFilter"},
+                    "paths_cut_short": {"()": "civicgrid.platform.monitoring.logs.PathsCutShortFilter"}},
         "formatters": {"json": {"()": "civicgrid.platform.monitoring.logs.JsonFormatter"}},
         "handlers": {"console": handler},
         "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},

@@ -96,3 +96,27 @@ def test_the_format_is_text_or_json():
     assert as_json["formatters"]["json"]["()"] == "civicgrid.platform.monitoring.logs.JsonFormatter"
     with pytest.raises(ValueError, match="CIVICGRID_LOG_FORMAT must be one of text, json"):
         logs.logging_settings("xml")
+
+
+@pytest.mark.parametrize("log_format", logs.FORMATS)
+def test_a_not_found_follow_link_is_logged_without_its_token(world, log_format):
+    """Django logs "Not Found: <path>"; a reporter's follow link carries its token in the path."""
+    from django.utils.module_loading import import_string
+
+    config = logs.logging_settings(log_format)
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    for name in config["handlers"]["console"]["filters"]:
+        handler.addFilter(import_string(config["filters"][name]["()"])())
+    if log_format == "json":
+        handler.setFormatter(logs.JsonFormatter())
+    logger = logging.getLogger("django.request")
+    logger.addHandler(handler)
+    token = uuid.uuid4().hex
+    try:
+        assert Client(HTTP_HOST="shangcheng.localhost").get(f"/r/{token}/?phone=13800138000").status_code == 404
+    finally:
+        logger.removeHandler(handler)
+    written = stream.getvalue()
+    assert "Not Found: /r/…/" in written
+    assert token not in written and "13800138000" not in written

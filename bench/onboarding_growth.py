@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.province import COUNTIES_PER_CITY, county_code  # noqa: E402
 from bench.scratch import machine_line, run_in_scratch_database, version_of  # noqa: E402
 
 COUNTIES = 100
@@ -53,14 +54,13 @@ def run() -> None:
     call_command("migrate_all", verbosity=0, no_progress=True)
     ensure_province(name="浙江省", division_code="330000", domain="localhost")
     for n in range(COUNTIES):
-        city = 3301 + n // 10
-        if n % 10 == 0:
-            onboard_tenant(name=f"基准市{city}", division_code=f"{city}00", level="city", domain=f"c{city}.localhost",
-                           admin_password="x" * 12, acting_user=None)
+        city_code, code = county_code(n)
+        if n % COUNTIES_PER_CITY == 0:
+            onboard_tenant(name=f"基准市{city_code}", division_code=city_code, level="city",
+                           domain=f"c{city_code}.localhost", admin_password="x" * 12, acting_user=None)
         started = time.perf_counter()
-        onboard_tenant(name=f"基准区{n + 1}", division_code=f"{city}{n % 10 + 1:02d}", level="county",
-                       parent_code=f"{city}00", domain=f"d{n + 1}.localhost", admin_password="x" * 12,
-                       acting_user=None)
+        onboard_tenant(name=f"基准区{code}", division_code=code, level="county", parent_code=city_code,
+                       domain=f"d{code}.localhost", admin_password="x" * 12, acting_user=None)
         onboarded = time.perf_counter() - started
         if n + 1 in PROBES:
             with connection.cursor() as cursor:

@@ -31,6 +31,7 @@ from tests.world import PASSWORD
 from .conftest import IN_G01, SHANGCHENG, a_photo, discard_cases, eventually, report_over_http, unique_title
 from .counting import side_effects, worker_idle
 from .processes import moto_s3_server
+from .test_parallel_runs import PREFIX as PREFIX_OF_REPORTS
 from .test_parallel_runs import reports
 
 pytestmark = [pytest.mark.faults, pytest.mark.slow]
@@ -232,6 +233,3 @@ def test_every_beat_job_sent_twice_at_once_does_its_work_once(stack, sample_plug
         connection.set_schema_to_public()
         AuditAnchor.objects.filter(anchored_at__gte=started).delete()
         discard_cases(world, PREFIX_OF_REPORTS)
-
-
-PREFIX_OF_REPORTS = "故障演练并行"  # test_parallel_runs.reports' titles

@@ -77,7 +77,7 @@ class RequestContextFilter(logging.Filter):
         return True
 
 
-class PathsCutShortFilter(logging.Filter):
+class MaskedPathsFilter(logging.Filter):
     """Django logs each 4xx/5xx as "Not Found: <path>". A path can carry what must not be
     logged (a reporter's follow link is ``/r/<token>/``): such segments are replaced by "…",
     and the query string is dropped."""
@@ -86,7 +86,7 @@ class PathsCutShortFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.name in self.LOGGERS and isinstance(record.args, tuple):  # ("Not Found", path)
-            record.args = tuple(cut_short(arg) if isinstance(arg, str) and arg.startswith("/") else arg
+            record.args = tuple(masked_path(arg) if isinstance(arg, str) and arg.startswith("/") else arg
                                 for arg in record.args)
         return True
 
@@ -96,7 +96,7 @@ class PathsCutShortFilter(logging.Filter):
 _SECRET_LIKE = re.compile(r"^[^/]{16,}$|\d{6}")
 
 
-def cut_short(path: str) -> str:
+def masked_path(path: str) -> str:
     segments = path.split("?", 1)[0].split("/")
     return "/".join("…" if _SECRET_LIKE.search(segment) else segment for segment in segments)
 
@@ -134,14 +134,14 @@ def logging_settings(log_format: str) -> dict:
     ``CIVICGRID_LOG_LEVEL`` (INFO) the platform's own."""
     if log_format not in FORMATS:
         raise ValueError(f"CIVICGRID_LOG_FORMAT must be one of {', '.join(FORMATS)}, not {log_format!r}")
-    handler = {"class": "logging.StreamHandler", "filters": ["paths_cut_short"]}  # text: the message alone
+    handler = {"class": "logging.StreamHandler", "filters": ["masked_paths"]}  # text: the message alone
     if log_format == "json":
-        handler.update(formatter="json", filters=["paths_cut_short", "request_context"])
+        handler.update(formatter="json", filters=["masked_paths", "request_context"])
     return {
         "version": 1,
         "disable_existing_loggers": False,
         "filters": {"request_context": {"()": "civicgrid.platform.monitoring.logs.RequestContextFilter"},
-                    "paths_cut_short": {"()": "civicgrid.platform.monitoring.logs.PathsCutShortFilter"}},
+                    "masked_paths": {"()": "civicgrid.platform.monitoring.logs.MaskedPathsFilter"}},
         "formatters": {"json": {"()": "civicgrid.platform.monitoring.logs.JsonFormatter"}},
         "handlers": {"console": handler},
         "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},

@@ -14,7 +14,6 @@ import json
 import os
 import signal
 import sys
-import time
 import uuid
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from tests.conftest import child_env, free_port
 from tests.faults.processes import Process
 from tests.platform.notifications.sockets import Sockets
+from tests.platform.notifications.test_dead_letters import eventually
 from tests.platform.test_websockets import session_cookie  # noqa: F401 -- a fixture
 
 pytestmark = pytest.mark.slow
@@ -38,14 +38,6 @@ def scrape(port: int) -> dict[tuple, float]:
     assert answer.status_code == 200, answer.text[:500]
     return {(s.name, tuple(sorted(s.labels.items()))): s.value
             for family in text_string_to_metric_families(answer.text) for s in family.samples}
-
-
-def eventually(check, what: str, timeout: float = 20):
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"still not: {what}")
-        time.sleep(0.1)
 
 
 def children_of(pid: int) -> set[int]:
